@@ -1,0 +1,311 @@
+//! The forwarding path: one client request in, one upstream request out, the
+//! response streamed back as it arrives. Everything here is on the hot path,
+//! so it only forwards, timestamps and hands `Bytes` clones to the recorder.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use shared::{ErrorStage, FlowId, Timestamp};
+
+use crate::recorder::{Message, Observation, ObservationSender};
+use crate::redact;
+use crate::Proxy;
+
+pub(crate) type ProxyBody = Either<Full<Bytes>, StreamBody<RecordingStream>>;
+
+/// Headers that describe one connection, not the message: never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-authenticate",
+    "keep-alive",
+    "proxy-connection",
+];
+
+/// Reports one flow's observations to the recorder.
+#[derive(Clone)]
+struct FlowReporter {
+    flow: FlowId,
+    tx: ObservationSender,
+}
+
+impl FlowReporter {
+    fn report(&self, observation: Observation) {
+        // The recorder outlives every flow except at shutdown, when there is
+        // nowhere left to report to.
+        let _ = self.tx.send(Message::Flow(
+            self.flow.clone(),
+            Timestamp::now(),
+            observation,
+        ));
+    }
+
+    fn failed(&self, stage: ErrorStage, message: String, status_code: Option<u16>) {
+        self.report(Observation::Failed {
+            stage,
+            message,
+            status_code,
+        });
+    }
+}
+
+impl Proxy {
+    pub(crate) async fn handle(
+        self: Arc<Self>,
+        req: hyper::Request<Incoming>,
+    ) -> Result<hyper::Response<ProxyBody>, Infallible> {
+        let reporter = FlowReporter {
+            flow: FlowId::random(),
+            tx: self.observations.clone(),
+        };
+        let (parts, body) = req.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_owned();
+        let mut headers = parts.headers;
+        strip_hop_by_hop(&mut headers);
+        headers.remove(header::HOST);
+        // The body is read whole below, so the client's expectation is met here.
+        headers.remove(header::EXPECT);
+
+        let body = match Limited::new(body, self.config.max_request_body)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => {
+                let too_large = e.is::<http_body_util::LengthLimitError>();
+                let (status, message) = if too_large {
+                    (
+                        413,
+                        format!(
+                            "trace_claude: the request body exceeds the proxy's limit of {} bytes",
+                            self.config.max_request_body
+                        ),
+                    )
+                } else {
+                    (
+                        400,
+                        format!("trace_claude: cannot read the request body: {e}"),
+                    )
+                };
+                self.report_request(&reporter, &parts.method, &path, &headers, Bytes::new());
+                reporter.failed(ErrorStage::Request, message.clone(), Some(status));
+                let kind = if too_large {
+                    "request_too_large"
+                } else {
+                    "invalid_request_error"
+                };
+                return Ok(error_response(status, kind, &message));
+            }
+        };
+        self.report_request(&reporter, &parts.method, &path, &headers, body.clone());
+
+        let upstream_request = self
+            .client
+            .request(parts.method, self.config.upstream.url_for(&path))
+            .headers(headers)
+            .body(body);
+        let response = match upstream_request.send().await {
+            Ok(response) => response,
+            Err(e) => {
+                let message = format!(
+                    "trace_claude could not reach the upstream {}: {}",
+                    self.config.upstream.as_str(),
+                    error_chain(&e)
+                );
+                reporter.failed(ErrorStage::Upstream, message.clone(), Some(502));
+                return Ok(error_response(502, "api_error", &message));
+            }
+        };
+
+        let status = response.status();
+        let mut response_headers = response.headers().clone();
+        strip_hop_by_hop(&mut response_headers);
+        let streaming = response_headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"));
+        let content_encoding = response_headers
+            .get(header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        reporter.report(Observation::ResponseHead {
+            status: status.as_u16(),
+            headers: redact::log_headers(&response_headers, self.config.redact),
+            streaming,
+            content_encoding,
+        });
+
+        let stream = RecordingStream {
+            expected_len: response.content_length(),
+            forwarded: 0,
+            inner: Box::pin(response.bytes_stream()),
+            reporter,
+            finished: false,
+        };
+        let mut client_response = hyper::Response::new(Either::Right(StreamBody::new(stream)));
+        *client_response.status_mut() = status;
+        *client_response.headers_mut() = response_headers;
+        Ok(client_response)
+    }
+
+    fn report_request(
+        &self,
+        reporter: &FlowReporter,
+        method: &http::Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) {
+        let redact_on = self.config.redact;
+        let mut logged = redact::log_headers(headers, redact_on);
+        // Log the Host the upstream receives, not the proxy's own.
+        logged.shift_insert(
+            0,
+            "host".to_owned(),
+            self.config.upstream.authority().to_owned(),
+        );
+        reporter.report(Observation::Request {
+            method: method.as_str().to_owned(),
+            path: if redact_on {
+                redact::redact_path(path)
+            } else {
+                path.to_owned()
+            },
+            headers: logged,
+            body,
+        });
+    }
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Headers named by `Connection` are hop-by-hop too.
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in HOP_BY_HOP {
+        headers.remove(*name);
+    }
+    for name in named {
+        headers.remove(name);
+    }
+}
+
+/// An error and its causes on one line: reqwest's top-level message alone
+/// ("error sending request") does not say what went wrong.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// An Anthropic-shaped error, so that Claude Code reports it like the API's own.
+fn error_response(status: u16, kind: &str, message: &str) -> hyper::Response<ProxyBody> {
+    let body = serde_json::json!({
+        "type": "error",
+        "error": { "type": kind, "message": message },
+    });
+    let mut response = hyper::Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+type UpstreamBytes = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// The upstream's body on its way to the client; each chunk is also handed to
+/// the recorder. Dropped before the end means the client went away, which
+/// drops the upstream request with it.
+pub(crate) struct RecordingStream {
+    inner: UpstreamBytes,
+    reporter: FlowReporter,
+    expected_len: Option<u64>,
+    forwarded: u64,
+    finished: bool,
+}
+
+impl Stream for RecordingStream {
+    type Item = Result<Frame<Bytes>, reqwest::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(bytes))) => {
+                this.forwarded += bytes.len() as u64;
+                this.reporter.report(Observation::Chunk(bytes.clone()));
+                Poll::Ready(Some(Ok(Frame::data(bytes))))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.finished = true;
+                this.reporter.failed(
+                    ErrorStage::Upstream,
+                    format!(
+                        "the upstream failed after {} bytes of the response: {}",
+                        this.forwarded,
+                        error_chain(&e)
+                    ),
+                    None,
+                );
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                this.finished = true;
+                this.reporter.report(Observation::End);
+                Poll::Ready(None)
+            }
+        }
+    }
+}
+
+impl Drop for RecordingStream {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // With a Content-Length the server may stop polling once it has sent
+        // that many bytes; that is a complete response, not a lost client.
+        if self.expected_len == Some(self.forwarded) {
+            self.reporter.report(Observation::End);
+        } else {
+            self.reporter.failed(
+                ErrorStage::Client,
+                format!(
+                    "the client closed the connection after {} bytes of the response; the upstream request was cancelled",
+                    self.forwarded
+                ),
+                None,
+            );
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Turns what the forwarding path observed into [`Event`]s, on a thread of its own.
+//!
+//! The forwarding path only timestamps and hands over cheap `Bytes` clones; all
+//! decompression, SSE framing and JSON parsing happen here, beside the stream
+//! rather than in front of it. One thread for all flows keeps the events in the
+//! exact order the proxy saw them.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use serde_json::Value;
+use shared::{
+    Body, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response,
+    ResponseHeaders, SseEvent, StreamEnd, Timestamp,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::decode::Decoder;
+use crate::sse::{RawSseEvent, SseParser};
+
+/// What the forwarding path saw, in the order it saw it.
+pub(crate) enum Observation {
+    Request {
+        method: String,
+        path: String,
+        headers: Headers,
+        body: Bytes,
+    },
+    ResponseHead {
+        status: u16,
+        headers: Headers,
+        streaming: bool,
+        content_encoding: Option<String>,
+    },
+    Chunk(Bytes),
+    End,
+    Failed {
+        stage: ErrorStage,
+        message: String,
+        status_code: Option<u16>,
+    },
+}
+
+pub(crate) enum Message {
+    Flow(FlowId, Timestamp, Observation),
+    /// Answered once everything queued before it is recorded and flushed.
+    Sync(oneshot::Sender<()>),
+}
+
+pub(crate) type ObservationSender = mpsc::UnboundedSender<Message>;
+
+/// Where events go (the server's log writer and live subscribers). Called on
+/// the recorder thread, never on the forwarding path.
+pub trait EventSink: Send + 'static {
+    fn record(&mut self, event: Event);
+    /// Nothing more is queued for now: the moment to write out a batch.
+    fn flush(&mut self);
+}
+
+/// Per-flow recording state between the response head and its end.
+struct FlowState {
+    status: u16,
+    decoder: Option<Decoder>,
+    body: BodyState,
+}
+
+enum BodyState {
+    Stream(SseParser),
+    Whole(Vec<u8>),
+}
+
+/// Starts the recorder thread; it ends when every sender is gone.
+pub(crate) fn spawn<S: EventSink>(sink: S) -> std::io::Result<ObservationSender> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+    std::thread::Builder::new()
+        .name("trace_claude-recorder".into())
+        .spawn(move || {
+            let mut recorder = Recorder {
+                flows: HashMap::new(),
+                sink,
+                scratch: Vec::new(),
+            };
+            loop {
+                let message = match rx.try_recv() {
+                    Ok(message) => message,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        recorder.sink.flush();
+                        match rx.blocking_recv() {
+                            Some(message) => message,
+                            None => break,
+                        }
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                };
+                match message {
+                    Message::Flow(flow, ts, observation) => recorder.observe(flow, ts, observation),
+                    Message::Sync(done) => {
+                        recorder.sink.flush();
+                        let _ = done.send(());
+                    }
+                }
+            }
+            recorder.sink.flush();
+        })?;
+    Ok(tx)
+}
+
+struct Recorder<S> {
+    flows: HashMap<FlowId, FlowState>,
+    sink: S,
+    scratch: Vec<RawSseEvent>,
+}
+
+impl<S: EventSink> Recorder<S> {
+    fn emit(&mut self, ts: Timestamp, kind: EventKind) {
+        self.sink.record(Event { ts, kind });
+    }
+
+    fn observe(&mut self, flow: FlowId, ts: Timestamp, observation: Observation) {
+        match observation {
+            Observation::Request {
+                method,
+                path,
+                headers,
+                body,
+            } => self.emit(
+                ts,
+                EventKind::Request(Request {
+                    flow_id: flow,
+                    method,
+                    path,
+                    headers,
+                    body: Body::from_bytes(&body),
+                }),
+            ),
+            Observation::ResponseHead {
+                status,
+                headers,
+                streaming,
+                content_encoding,
+            } => {
+                let decoder = match Decoder::for_encoding(content_encoding.as_deref()) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        self.emit(
+                            ts,
+                            decode_error(&flow, format!("{e}: the body is logged as received")),
+                        );
+                        None
+                    }
+                };
+                self.emit(
+                    ts,
+                    EventKind::ResponseHeaders(ResponseHeaders {
+                        flow_id: flow.clone(),
+                        status_code: status,
+                        headers,
+                        streaming,
+                    }),
+                );
+                let body = if streaming {
+                    BodyState::Stream(SseParser::new())
+                } else {
+                    BodyState::Whole(Vec::new())
+                };
+                self.flows.insert(
+                    flow,
+                    FlowState {
+                        status,
+                        decoder,
+                        body,
+                    },
+                );
+            }
+            Observation::Chunk(bytes) => {
+                let Some(state) = self.flows.get_mut(&flow) else {
+                    return;
+                };
+                let decoded = match &mut state.decoder {
+                    Some(d) => match d.push(&bytes) {
+                        Ok(decoded) => decoded,
+                        Err(e) => {
+                            // Keep the rest of the body, undecoded, rather than lose it.
+                            state.decoder = None;
+                            let message = format!("cannot decode the response body: {e}");
+                            self.emit(ts, decode_error(&flow, message));
+                            bytes.to_vec()
+                        }
+                    },
+                    None => bytes.to_vec(),
+                };
+                self.take_body_bytes(&flow, ts, &decoded);
+            }
+            Observation::End => {
+                let Some(mut state) = self.flows.remove(&flow) else {
+                    return;
+                };
+                let mut tail = Vec::new();
+                if let Some(d) = state.decoder.take() {
+                    match d.finish() {
+                        Ok(rest) => tail = rest,
+                        Err(e) => self.emit(
+                            ts,
+                            decode_error(&flow, format!("the compressed body ended early: {e}")),
+                        ),
+                    }
+                }
+                match state.body {
+                    BodyState::Stream(mut parser) => {
+                        parser.push(&tail, &mut self.scratch);
+                        parser.finish(&mut self.scratch);
+                        self.emit_sse(&flow, ts);
+                        self.emit(ts, EventKind::StreamEnd(StreamEnd { flow_id: flow }));
+                    }
+                    BodyState::Whole(mut body) => {
+                        body.extend_from_slice(&tail);
+                        self.emit(
+                            ts,
+                            EventKind::Response(Response {
+                                flow_id: flow,
+                                status_code: state.status,
+                                body: Body::from_bytes(&body),
+                            }),
+                        );
+                    }
+                }
+            }
+            Observation::Failed {
+                stage,
+                message,
+                status_code,
+            } => {
+                if let Some(state) = self.flows.remove(&flow) {
+                    // Events already complete were emitted as they came; a
+                    // half-framed one is what the client saw last, so keep it.
+                    if let BodyState::Stream(mut parser) = state.body {
+                        parser.finish(&mut self.scratch);
+                        self.emit_sse(&flow, ts);
+                    }
+                }
+                self.emit(
+                    ts,
+                    EventKind::Error(FlowError {
+                        flow_id: flow,
+                        stage,
+                        message,
+                        status_code,
+                    }),
+                );
+            }
+        }
+    }
+
+    fn take_body_bytes(&mut self, flow: &FlowId, ts: Timestamp, decoded: &[u8]) {
+        let Some(state) = self.flows.get_mut(flow) else {
+            return;
+        };
+        match &mut state.body {
+            BodyState::Stream(parser) => {
+                parser.push(decoded, &mut self.scratch);
+                self.emit_sse(flow, ts);
+            }
+            BodyState::Whole(body) => body.extend_from_slice(decoded),
+        }
+    }
+
+    fn emit_sse(&mut self, flow: &FlowId, ts: Timestamp) {
+        for raw in std::mem::take(&mut self.scratch) {
+            let data = serde_json::from_str(&raw.data).unwrap_or(Value::String(raw.data));
+            self.emit(
+                ts,
+                EventKind::Sse(SseEvent {
+                    flow_id: flow.clone(),
+                    event: raw.event.unwrap_or_else(|| "message".to_owned()),
+                    data,
+                    id: raw.id,
+                }),
+            );
+        }
+    }
+}
+
+fn decode_error(flow: &FlowId, message: String) -> EventKind {
+    EventKind::Error(FlowError {
+        flow_id: flow.clone(),
+        stage: ErrorStage::Decode,
+        message,
+        status_code: None,
+    })
+}

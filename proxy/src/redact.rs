@@ -1,0 +1,164 @@
+//! Keeps credentials out of the log and the UI while leaving enough of each
+//! to tell two keys apart (`sk-ant-…AbCd`).
+
+use http::HeaderMap;
+use shared::Headers;
+
+const TAIL: usize = 4;
+/// Values shorter than this are hidden whole: a 4-character tail would be most of them.
+const MIN_LEN_FOR_TAIL: usize = 12;
+const KNOWN_PREFIXES: &[&str] = &["sk-ant-", "Bearer ", "Basic ", "bearer ", "basic "];
+
+/// Whether a header carries a credential. Besides the well-known names, any
+/// header named like a key, token or secret is treated as one: a false alarm
+/// costs a redacted value, a miss leaks a key.
+pub fn is_credential_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "x-api-key" | "cookie" | "set-cookie"
+    ) || [
+        "api-key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "credential",
+        "auth",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+/// Whether a query parameter carries a credential.
+pub fn is_credential_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "auth",
+        "signature",
+        "sig",
+        "code",
+    ]
+    .iter()
+    .any(|word| {
+        name == *word || name.ends_with(&format!("_{word}")) || name.ends_with(&format!("-{word}"))
+    }) || name.contains("apikey")
+        || name.contains("api_key")
+}
+
+/// `sk-ant-api03-…` becomes `sk-ant-…AbCd`; short values become `…`.
+pub fn redact_value(value: &str) -> String {
+    let prefix = KNOWN_PREFIXES
+        .iter()
+        .find(|p| value.starts_with(*p))
+        .copied()
+        .unwrap_or("");
+    let secret = &value[prefix.len()..];
+    let chars = secret.chars().count();
+    if chars < MIN_LEN_FOR_TAIL {
+        return format!("{prefix}…");
+    }
+    let tail: String = secret.chars().skip(chars - TAIL).collect();
+    format!("{prefix}…{tail}")
+}
+
+/// Converts headers for the log, redacting credentials unless `redact` is off.
+/// Repeated headers are joined with ", " so each name maps to one string.
+pub fn log_headers(headers: &HeaderMap, redact: bool) -> Headers {
+    let mut out = Headers::with_capacity(headers.keys_len());
+    for (name, value) in headers {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let text = if redact && is_credential_header(name.as_str()) {
+            redact_value(&text)
+        } else {
+            text.into_owned()
+        };
+        out.entry(name.as_str().to_owned())
+            .and_modify(|joined: &mut String| {
+                joined.push_str(", ");
+                joined.push_str(&text);
+            })
+            .or_insert(text);
+    }
+    out
+}
+
+/// Redacts the values of credential-like query parameters in a path.
+pub fn redact_path(path: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if is_credential_param(name) && !value.is_empty() => {
+                format!("{name}={}", redact_value(value))
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_keep_their_prefix_and_a_short_tail() {
+        assert_eq!(
+            redact_value("sk-ant-api03-abcdefghijklmnopAbCd"),
+            "sk-ant-…AbCd"
+        );
+        assert_eq!(
+            redact_value("Bearer eyJhbGciOiJIUzI1NiJ9.payload.WXYZ"),
+            "Bearer …WXYZ"
+        );
+        assert_eq!(redact_value("short"), "…");
+        assert_eq!(redact_value("sk-ant-tiny"), "sk-ant-…");
+    }
+
+    #[test]
+    fn credential_headers_are_redacted_others_kept() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-api-key",
+            "sk-ant-api03-secretsecretsecretWXYZ".parse().unwrap(),
+        );
+        h.insert(
+            "authorization",
+            "Bearer sk-ant-oat01-secretsecret1234".parse().unwrap(),
+        );
+        h.append("cookie", "session=abcdefghijklmnop".parse().unwrap());
+        h.insert("x-claude-code-session-id", "42eafd0f-7f18".parse().unwrap());
+        h.insert("anthropic-beta", "a".parse().unwrap());
+        h.append("anthropic-beta", "b".parse().unwrap());
+        let logged = log_headers(&h, true);
+        assert_eq!(logged["x-api-key"], "sk-ant-…WXYZ");
+        assert_eq!(logged["authorization"], "Bearer …1234");
+        assert_eq!(logged["cookie"], "…mnop");
+        assert_eq!(logged["x-claude-code-session-id"], "42eafd0f-7f18");
+        assert_eq!(logged["anthropic-beta"], "a, b");
+        let raw = log_headers(&h, false);
+        assert_eq!(raw["x-api-key"], "sk-ant-api03-secretsecretsecretWXYZ");
+    }
+
+    #[test]
+    fn credential_query_parameters_are_redacted() {
+        assert_eq!(
+            redact_path(
+                "/v1/messages?beta=true&api_key=sk-ant-api03-zzzzzzzzzzzzQRST&key=abcdefghijklmnop"
+            ),
+            "/v1/messages?beta=true&api_key=sk-ant-…QRST&key=…mnop"
+        );
+        assert_eq!(
+            redact_path("/v1/messages?beta=true"),
+            "/v1/messages?beta=true"
+        );
+        assert_eq!(redact_path("/"), "/");
+    }
+}

@@ -1,0 +1,84 @@
+//! The command line, as SPEC.md fixes it.
+
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trace_claude",
+    version,
+    about = "Record and watch everything Claude Code says to the Anthropic API",
+    after_help = "Start the proxy with `trace_claude listen`, then run Claude Code through it with\n`trace_claude run claude -p \"hello\"` (or set ANTHROPIC_BASE_URL=http://127.0.0.1:8000)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the recording proxy and the web UI, writing a new session log
+    Listen(ListenArgs),
+    /// Run a command with ANTHROPIC_BASE_URL pointing at the proxy
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Port of the proxy Claude Code talks to (0 picks a free one)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Port of the web UI and event API (0 picks a free one)
+    #[arg(long, default_value_t = 8001)]
+    pub web_port: u16,
+    /// Where session logs are written
+    #[arg(long, default_value = "./sessions")]
+    pub sessions_dir: PathBuf,
+    /// The API the proxy forwards to
+    #[arg(
+        long,
+        env = "TRACE_CLAUDE_UPSTREAM",
+        default_value = "https://api.anthropic.com"
+    )]
+    pub upstream: String,
+    /// Keep API keys, tokens and cookies in the log instead of redacting them
+    #[arg(long)]
+    pub no_redact: bool,
+    /// Address both servers bind to; anything but loopback exposes your traffic
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The command and its arguments, passed through untouched
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<OsString>,
+}
+
+/// Help and version go out as clap renders them; a usage error becomes one
+/// line naming the problem, not a page of usage.
+pub fn report_usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+        _ => {
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("trace_claude: error: {first} (see 'trace_claude --help')");
+            ExitCode::from(2)
+        }
+    }
+}

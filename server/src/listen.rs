@@ -1,0 +1,102 @@
+//! `trace_claude listen`: the proxy, the session log and the web server, until Ctrl+C.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use proxy::{Proxy, ProxyConfig, Upstream};
+use tokio::net::TcpListener;
+
+use crate::cli::ListenArgs;
+use crate::live::Hub;
+use crate::session_log::{create_session_file, LogSink};
+use crate::web;
+
+pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
+    let upstream = Upstream::parse(&args.upstream)?;
+    // Bind before creating the log, so a port in use leaves no empty session behind.
+    let proxy_listener = bind(args.bind, args.port, "the proxy", "--port").await?;
+    let web_listener = bind(args.bind, args.web_port, "the web UI", "--web-port").await?;
+    let proxy_addr = proxy_listener.local_addr()?;
+    let web_addr = web_listener.local_addr()?;
+    if !args.bind.is_loopback() {
+        eprintln!(
+            "trace_claude: warning: listening on {} rather than loopback: anyone who can reach it can use the proxy and read the recorded traffic",
+            args.bind
+        );
+    }
+
+    let (file, log_path) = create_session_file(&args.sessions_dir)?;
+    let hub = Hub::new(log_path.clone());
+    let proxy = Proxy::new(
+        ProxyConfig {
+            upstream: upstream.clone(),
+            redact: !args.no_redact,
+            max_request_body: proxy::DEFAULT_MAX_REQUEST_BODY,
+        },
+        LogSink::new(file, hub.clone()),
+    )?;
+    tokio::spawn(proxy.clone().serve(proxy_listener));
+
+    let session = serde_json::json!({
+        "log_file": log_path.display().to_string(),
+        "upstream": upstream.as_str(),
+        "proxy_url": format!("http://{proxy_addr}"),
+        "redacted": !args.no_redact,
+    });
+    let app = web::router(web::WebState::new(hub, web_addr, session));
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(web_listener, app).await {
+            eprintln!("trace_claude: the web server stopped: {e}");
+        }
+    });
+
+    print_banner(proxy_addr, web_addr, &log_path);
+    shutdown_signal().await?;
+    // Everything the proxy saw before Ctrl+C goes into the log before exiting.
+    if tokio::time::timeout(Duration::from_secs(5), proxy.sync())
+        .await
+        .is_err()
+    {
+        eprintln!("trace_claude: the session log could not be flushed within 5 seconds");
+    }
+    Ok(())
+}
+
+async fn bind(ip: IpAddr, port: u16, what: &str, flag: &str) -> anyhow::Result<TcpListener> {
+    let addr = SocketAddr::new(ip, port);
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} for {what} (choose another with {flag}, or 0 for any free port)")
+    })
+}
+
+fn print_banner(proxy: SocketAddr, web: SocketAddr, log: &Path) {
+    let log = log.display().to_string();
+    let log = log.strip_prefix("./").unwrap_or(&log);
+    let run = if proxy.port() == 8000 {
+        "trace_claude_run claude -p \"hello\"".to_owned()
+    } else {
+        format!(
+            "TRACE_CLAUDE_PORT={} trace_claude_run claude -p \"hello\"",
+            proxy.port()
+        )
+    };
+    println!("✓ Proxy listening on http://{proxy}");
+    println!("✓ Web UI at http://{web}");
+    println!("✓ Logs: {log}");
+    println!("Run claude with:");
+    println!("{run}");
+    println!("Press Ctrl+C to stop.");
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch for Ctrl+C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! The web port: the event API (and, later, the UI), for this machine only.
+//!
+//! - `GET /api/events?after=N`: the events after line N of the log, as a JSON array.
+//! - `GET /api/events/stream?after=N`: every event after line N, then new ones
+//!   live, as server-sent events whose `id` is the line number and whose data
+//!   is the log line. Reconnecting with `Last-Event-ID` resumes without gaps.
+//! - `GET /api/session`: the log file, the upstream and the proxy's address.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event as SseMessage, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use crate::live::{Hub, LogLine};
+
+#[derive(Clone)]
+pub struct WebState {
+    hub: Arc<Hub>,
+    session: Arc<serde_json::Value>,
+    /// `Host` values this server answers to; anything else is refused, which
+    /// defeats DNS rebinding.
+    allowed_hosts: Arc<[String]>,
+}
+
+impl WebState {
+    pub fn new(hub: Arc<Hub>, web_addr: SocketAddr, session: serde_json::Value) -> Self {
+        let port = web_addr.port();
+        let mut allowed_hosts = vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        if !web_addr.ip().is_loopback() && !web_addr.ip().is_unspecified() {
+            allowed_hosts.push(SocketAddr::new(web_addr.ip(), port).to_string());
+        }
+        WebState {
+            hub,
+            session: Arc::new(session),
+            allowed_hosts: allowed_hosts.into(),
+        }
+    }
+}
+
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/events", get(events))
+        .route("/api/events/stream", get(event_stream))
+        .route("/api/session", get(session))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// Refuses foreign hosts and cross-origin callers, and marks every answer as
+/// not to be sniffed, framed or run as script.
+async fn guard(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host_ok = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| {
+            state
+                .allowed_hosts
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(host))
+        });
+    if !host_ok {
+        return (
+            StatusCode::FORBIDDEN,
+            "trace_claude: this server answers only to its own address\n",
+        )
+            .into_response();
+    }
+    // Browsers send Origin on cross-origin requests; same-origin pages have ours.
+    let origin_ok = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => true,
+        Some(origin) => state
+            .allowed_hosts
+            .iter()
+            .any(|a| origin.eq_ignore_ascii_case(&format!("http://{a}"))),
+    };
+    if !origin_ok {
+        return (
+            StatusCode::FORBIDDEN,
+            "trace_claude: cross-origin requests are refused\n",
+        )
+            .into_response();
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    response
+}
+
+async fn index() -> &'static str {
+    "trace_claude event API\n\
+     GET /api/events?after=N         events after log line N, as a JSON array\n\
+     GET /api/events/stream?after=N  the same, then new events live (server-sent events)\n\
+     GET /api/session                the session log, upstream and proxy address\n"
+}
+
+async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
+    Json((*state.session).clone())
+}
+
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+async fn events(State(state): State<WebState>, Query(q): Query<After>) -> Response {
+    match state.hub.lines_after(q.after).await {
+        Ok(lines) => {
+            let mut body =
+                String::with_capacity(lines.iter().map(|l| l.json.len() + 1).sum::<usize>() + 2);
+            body.push('[');
+            for (i, line) in lines.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&line.json);
+            }
+            body.push(']');
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("trace_claude: cannot read the session log: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+async fn event_stream(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(q): Query<After>,
+) -> Sse<impl Stream<Item = Result<SseMessage, Infallible>>> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // Subscribe before reading the file: every line is then either in what
+    // the file read returns or still to come on the channel.
+    let follower = Follower {
+        rx: state.hub.subscribe(),
+        hub: state.hub,
+        last: resume.unwrap_or(q.after),
+        backlog: VecDeque::new(),
+        started: false,
+    };
+    let stream = futures_util::stream::unfold(follower, |mut f| async move {
+        let line = f.next().await?;
+        let message = SseMessage::default()
+            .id(line.seq.to_string())
+            .data(&*line.json);
+        Some((Ok(message), f))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Follows the log for one subscriber, in order, without gaps or repeats.
+struct Follower {
+    hub: Arc<Hub>,
+    rx: broadcast::Receiver<LogLine>,
+    last: u64,
+    backlog: VecDeque<LogLine>,
+    started: bool,
+}
+
+impl Follower {
+    async fn next(&mut self) -> Option<LogLine> {
+        if !self.started {
+            self.started = true;
+            self.catch_up().await?;
+        }
+        loop {
+            if let Some(line) = self.backlog.pop_front() {
+                if line.seq > self.last {
+                    self.last = line.seq;
+                    return Some(line);
+                }
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok(line) if line.seq <= self.last => continue,
+                Ok(line) if line.seq == self.last + 1 => {
+                    self.last = line.seq;
+                    return Some(line);
+                }
+                // A gap (this subscriber lagged): the file has every line
+                // published so far.
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up().await?,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    async fn catch_up(&mut self) -> Option<()> {
+        self.backlog = self.hub.lines_after(self.last).await.ok()?.into();
+        Some(())
+    }
+}

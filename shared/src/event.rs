@@ -1,0 +1,272 @@
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Body, Timestamp};
+
+/// HTTP headers in the order they came, names lower-case, repeated names joined
+/// with ", " so that `jq '.headers["x-api-key"]'` finds one string.
+pub type Headers = IndexMap<String, String>;
+
+/// Identifies one exchange (request and its response) across all its events.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FlowId(pub String);
+
+impl FlowId {
+    /// A fresh random id: 16 hex digits, unique enough across saved sessions.
+    pub fn random() -> Self {
+        FlowId(format!("{:016x}", rand_u64()))
+    }
+}
+
+impl std::fmt::Display for FlowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // RandomState is seeded from the OS once per process and perturbed per
+    // instance; mixing in a counter makes ids distinct even within one process.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.finish()
+}
+
+/// One line of the session log.
+///
+/// Serializes as `{"ts":..,"type":..,"flow_id":..,...}`: the timestamp, then the
+/// kind's tag, then the kind's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub ts: Timestamp,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Request(Request),
+    ResponseHeaders(ResponseHeaders),
+    Sse(SseEvent),
+    Response(Response),
+    StreamEnd(StreamEnd),
+    Error(FlowError),
+}
+
+/// The request as sent upstream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub flow_id: FlowId,
+    pub method: String,
+    /// Path with query string, as the client asked for it.
+    pub path: String,
+    pub headers: Headers,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseHeaders {
+    pub flow_id: FlowId,
+    pub status_code: u16,
+    pub headers: Headers,
+    /// True when the response is `text/event-stream`: `sse` events and a
+    /// `stream_end` follow instead of one `response`.
+    pub streaming: bool,
+}
+
+/// One server-sent event of a streaming response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SseEvent {
+    pub flow_id: FlowId,
+    /// The `event:` field; `message` when the event had none (as in the SSE spec).
+    pub event: String,
+    /// The `data:` lines joined by `\n`: parsed JSON when they are JSON, a string otherwise.
+    pub data: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// The whole body of a non-streaming response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub flow_id: FlowId,
+    pub status_code: u16,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamEnd {
+    pub flow_id: FlowId,
+}
+
+/// Where an exchange failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorStage {
+    /// The client's request could not be read (or was too large).
+    Request,
+    /// The upstream could not be reached, or failed while answering.
+    Upstream,
+    /// The client went away before the response was complete.
+    Client,
+    /// The response reached the client intact but could not be decoded for the log.
+    Decode,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowError {
+    pub flow_id: FlowId,
+    pub stage: ErrorStage,
+    pub message: String,
+    /// The status the proxy itself answered with (502 when the upstream was
+    /// unreachable), absent when the client already had the upstream's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+}
+
+impl EventKind {
+    pub fn flow_id(&self) -> &FlowId {
+        match self {
+            EventKind::Request(e) => &e.flow_id,
+            EventKind::ResponseHeaders(e) => &e.flow_id,
+            EventKind::Sse(e) => &e.flow_id,
+            EventKind::Response(e) => &e.flow_id,
+            EventKind::StreamEnd(e) => &e.flow_id,
+            EventKind::Error(e) => &e.flow_id,
+        }
+    }
+
+    /// The `type` tag as written in the log.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Request(_) => "request",
+            EventKind::ResponseHeaders(_) => "response_headers",
+            EventKind::Sse(_) => "sse",
+            EventKind::Response(_) => "response",
+            EventKind::StreamEnd(_) => "stream_end",
+            EventKind::Error(_) => "error",
+        }
+    }
+}
+
+impl Event {
+    pub fn new(kind: EventKind) -> Self {
+        Event {
+            ts: Timestamp::now(),
+            kind,
+        }
+    }
+
+    pub fn flow_id(&self) -> &FlowId {
+        self.kind.flow_id()
+    }
+
+    /// The log line, without its newline.
+    pub fn to_line(&self) -> String {
+        // An Event holds only strings, numbers and serde_json values, none of
+        // which can fail to serialize.
+        serde_json::to_string(self).expect("an Event always serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(micros: i64) -> Timestamp {
+        Timestamp(chrono::Utc.timestamp_micros(micros).unwrap())
+    }
+
+    #[test]
+    fn lines_match_the_spec_layout_byte_for_byte() {
+        let flow = FlowId("f1".into());
+        let sse = Event {
+            ts: at(1_774_783_627_000_001),
+            kind: EventKind::Sse(SseEvent {
+                flow_id: flow.clone(),
+                event: "content_block_delta".into(),
+                data: serde_json::json!({"delta":{"type":"text_delta","text":"Hello"}}),
+                id: None,
+            }),
+        };
+        assert_eq!(
+            sse.to_line(),
+            r#"{"ts":"2026-03-29T11:27:07.000001Z","type":"sse","flow_id":"f1","event":"content_block_delta","data":{"delta":{"type":"text_delta","text":"Hello"}}}"#
+        );
+        let end = Event {
+            ts: at(1_774_783_627_500_000),
+            kind: EventKind::StreamEnd(StreamEnd { flow_id: flow }),
+        };
+        assert_eq!(
+            end.to_line(),
+            r#"{"ts":"2026-03-29T11:27:07.500000Z","type":"stream_end","flow_id":"f1"}"#
+        );
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_line() {
+        let flow = FlowId::random();
+        let mut headers = Headers::new();
+        headers.insert("content-type".into(), "application/json".into());
+        let kinds = vec![
+            EventKind::Request(Request {
+                flow_id: flow.clone(),
+                method: "POST".into(),
+                path: "/v1/messages?beta=true".into(),
+                headers: headers.clone(),
+                body: Body::Json(serde_json::json!({"model":"m","messages":[]})),
+            }),
+            EventKind::ResponseHeaders(ResponseHeaders {
+                flow_id: flow.clone(),
+                status_code: 200,
+                headers,
+                streaming: true,
+            }),
+            EventKind::Sse(SseEvent {
+                flow_id: flow.clone(),
+                event: "ping".into(),
+                data: serde_json::Value::String("not json".into()),
+                id: Some("7".into()),
+            }),
+            EventKind::Response(Response {
+                flow_id: flow.clone(),
+                status_code: 529,
+                body: Body::Text("overloaded".into()),
+            }),
+            EventKind::StreamEnd(StreamEnd {
+                flow_id: flow.clone(),
+            }),
+            EventKind::Error(FlowError {
+                flow_id: flow.clone(),
+                stage: ErrorStage::Upstream,
+                message: "connection reset".into(),
+                status_code: Some(502),
+            }),
+        ];
+        for kind in kinds {
+            let event = Event::new(kind);
+            let line = event.to_line();
+            let back: Event = serde_json::from_str(&line).unwrap();
+            assert_eq!(back, event, "{line}");
+            assert_eq!(back.flow_id(), &flow);
+            let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(value["type"], event.kind.type_name());
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_so_fields_can_be_added() {
+        let line =
+            r#"{"ts":"2026-03-29T11:27:07.000001Z","type":"stream_end","flow_id":"f","later":1}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        assert_eq!(event.flow_id().0, "f");
+    }
+}
