@@ -32,6 +32,11 @@ const HOP_BY_HOP: &[&str] = &[
     "proxy-connection",
 ];
 
+enum BodyRefusal {
+    TooLarge,
+    Unreadable(String),
+}
+
 /// Reports one flow's observations to the recorder.
 #[derive(Clone)]
 struct FlowReporter {
@@ -81,34 +86,26 @@ impl Proxy {
         // The body is read whole below, so the client's expectation is met here.
         headers.remove(header::EXPECT);
 
-        let body = match Limited::new(body, self.config.max_request_body)
-            .collect()
-            .await
-        {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) => {
-                let too_large = e.is::<http_body_util::LengthLimitError>();
-                let (status, message) = if too_large {
-                    (
+        let body = match self.read_request_body(body).await {
+            Ok(body) => body,
+            Err(refusal) => {
+                let (status, kind, message) = match refusal {
+                    BodyRefusal::TooLarge => (
                         413,
+                        "request_too_large",
                         format!(
                             "trace_claude: the request body exceeds the proxy's limit of {} bytes",
                             self.config.max_request_body
                         ),
-                    )
-                } else {
-                    (
+                    ),
+                    BodyRefusal::Unreadable(e) => (
                         400,
+                        "invalid_request_error",
                         format!("trace_claude: cannot read the request body: {e}"),
-                    )
+                    ),
                 };
                 self.report_request(&reporter, &parts.method, &path, &headers, Bytes::new());
                 reporter.failed(ErrorStage::Request, message.clone(), Some(status));
-                let kind = if too_large {
-                    "request_too_large"
-                } else {
-                    "invalid_request_error"
-                };
                 return Ok(error_response(status, kind, &message));
             }
         };
@@ -161,6 +158,20 @@ impl Proxy {
         *client_response.status_mut() = status;
         *client_response.headers_mut() = response_headers;
         Ok(client_response)
+    }
+
+    /// Reads the whole request body, refusing one over the limit: at once when
+    /// its declared length says so, else as soon as it grows past it.
+    async fn read_request_body(&self, body: Incoming) -> Result<Bytes, BodyRefusal> {
+        let limit = self.config.max_request_body;
+        if hyper::body::Body::size_hint(&body).lower() > limit as u64 {
+            return Err(BodyRefusal::TooLarge);
+        }
+        match Limited::new(body, limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyRefusal::TooLarge),
+            Err(e) => Err(BodyRefusal::Unreadable(e.to_string())),
+        }
     }
 
     fn report_request(

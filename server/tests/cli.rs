@@ -1,0 +1,319 @@
+//! The command line as SPEC.md fixes it, run as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use testkit::{MockUpstream, TraceClaude};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A failed command prints exactly one line, no panic, and exits non-zero.
+fn assert_one_line_error(out: &Output, mentions: &str) {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(mentions),
+        "{stderr:?} should mention {mentions:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn help_lists_the_commands_and_flags() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for word in ["listen", "run"] {
+        assert!(text.contains(word), "{text}");
+    }
+    let out = run(&["listen", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--port",
+        "--web-port",
+        "--sessions-dir",
+        "--upstream",
+        "--no-redact",
+        "[default: 8000]",
+        "[default: 8001]",
+        "TRACE_CLAUDE_UPSTREAM",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    assert_one_line_error(&run(&["listen", "--bogus"]), "--bogus");
+    assert_one_line_error(&run(&["listen", "--port", "seventy"]), "seventy");
+    assert_one_line_error(&run(&["frobnicate"]), "frobnicate");
+}
+
+#[test]
+fn a_bad_upstream_url_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("s");
+    let out = run(&[
+        "listen",
+        "--port",
+        "0",
+        "--web-port",
+        "0",
+        "--sessions-dir",
+        sessions.to_str().unwrap(),
+        "--upstream",
+        "not a url",
+    ]);
+    assert_one_line_error(&out, "not a url");
+    let out = Command::new(bin())
+        .args([
+            "listen",
+            "--port",
+            "0",
+            "--web-port",
+            "0",
+            "--sessions-dir",
+            sessions.to_str().unwrap(),
+        ])
+        .env("TRACE_CLAUDE_UPSTREAM", "ftp://example.com")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "ftp://example.com");
+    assert!(
+        !sessions.exists(),
+        "no session is created when the command fails"
+    );
+}
+
+#[test]
+fn a_port_in_use_is_one_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().to_str().unwrap();
+    let out = run(&[
+        "listen",
+        "--port",
+        &port,
+        "--web-port",
+        "0",
+        "--sessions-dir",
+        sessions,
+    ]);
+    assert_one_line_error(&out, &format!("127.0.0.1:{port}"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
+    let out = run(&[
+        "listen",
+        "--port",
+        "0",
+        "--web-port",
+        &port,
+        "--sessions-dir",
+        sessions,
+    ]);
+    assert_one_line_error(&out, "--web-port");
+}
+
+#[test]
+fn an_unwritable_sessions_dir_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let sessions = file.join("sessions");
+    let out = run(&[
+        "listen",
+        "--port",
+        "0",
+        "--web-port",
+        "0",
+        "--sessions-dir",
+        sessions.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, "cannot create the sessions directory");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_banner_names_the_real_ports_and_log_and_ctrl_c_flushes_and_exits_0() {
+    let mock = MockUpstream::start().await.unwrap();
+    let mut tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    assert_eq!(tc.banner.len(), 6, "{:?}", tc.banner);
+    assert_eq!(tc.banner[3], "Run claude with:");
+    assert_eq!(
+        tc.banner[4],
+        format!(
+            "TRACE_CLAUDE_PORT={} trace_claude_run claude -p \"hello\"",
+            tc.proxy_port
+        )
+    );
+    let name = tc
+        .log_path
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        name.starts_with("session_")
+            && name.ends_with(".jsonl")
+            && name.len() == "session_20260329_112707.jsonl".len(),
+        "{name}"
+    );
+    assert!(tc.log_path.exists());
+
+    // A slow stream still open when Ctrl+C comes: what was forwarded is in the log.
+    let mut response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", tc.proxy_url()))
+        .header("x-mock-scenario", "slow")
+        .header("x-mock-count", "200")
+        .header("x-mock-interval-ms", "20")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while seen.matches("event: content_block_delta").count() < 3 {
+        seen.push_str(&String::from_utf8_lossy(
+            &response.chunk().await.unwrap().unwrap(),
+        ));
+    }
+    let status = tc.signal_and_wait("INT").unwrap();
+    assert_eq!(status.code(), Some(0), "stderr: {}", tc.stderr());
+    let events = tc.events();
+    let deltas = events
+        .iter()
+        .filter(|e| e["event"] == "content_block_delta")
+        .count();
+    assert!(deltas >= 3, "the client saw 3 deltas, the log has {deltas}");
+    assert!(std::fs::read_to_string(&tc.log_path)
+        .unwrap()
+        .ends_with('\n'));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_sessions_in_the_same_second_get_two_files() {
+    let mock = MockUpstream::start().await.unwrap();
+    let a = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let sessions = a.log_path.parent().unwrap().to_owned();
+    let mut names = vec![a.log_path.clone()];
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(bin())
+            .args([
+                "listen",
+                "--port",
+                "0",
+                "--web-port",
+                "0",
+                "--upstream",
+                &mock.url(),
+                "--sessions-dir",
+            ])
+            .arg(&sessions)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = out.id();
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+        let output = out.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("✓ Logs: "))
+            .unwrap()
+            .to_owned();
+        names.push(line.into());
+        drop(dir);
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+mod run_command {
+    use super::*;
+
+    fn run_through(port: u16, args: &[&str]) -> Output {
+        Command::new(bin())
+            .arg("run")
+            .args(args)
+            .env("TRACE_CLAUDE_PORT", port.to_string())
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn sets_the_base_url_and_passes_arguments_and_exit_code_untouched() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let out = run_through(
+            port,
+            &[
+                "sh",
+                "-c",
+                "echo \"$ANTHROPIC_BASE_URL\"; printf '%s\\n' \"$@\"; exit 7",
+                "sh",
+                "--model",
+                "opus",
+                "-p",
+                "explain this code",
+                "--allowedTools",
+                "Read,Grep",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(7),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines[0], format!("http://127.0.0.1:{port}"));
+        assert_eq!(
+            &lines[1..],
+            [
+                "--model",
+                "opus",
+                "-p",
+                "explain this code",
+                "--allowedTools",
+                "Read,Grep"
+            ]
+        );
+    }
+
+    #[test]
+    fn says_how_to_start_the_proxy_when_nothing_listens() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let out = run_through(port, &["true"]);
+        assert_one_line_error(&out, &format!("trace_claude listen --port {port}"));
+    }
+
+    #[test]
+    fn a_missing_command_is_named() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let out = run_through(port, &["no-such-command-xyz"]);
+        assert_one_line_error(&out, "no-such-command-xyz");
+    }
+}

@@ -1,0 +1,158 @@
+//! The event API on the web port: events so far, live events, and who may ask.
+
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use testkit::{MockUpstream, TraceClaude};
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn send_text(tc: &TraceClaude) {
+    client()
+        .post(format!("{}/v1/messages", tc.proxy_url()))
+        .header("x-mock-scenario", "text")
+        .body(r#"{"model":"m","stream":true}"#)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+}
+
+/// Reads SSE messages (id, data) from the live stream until `n` arrived.
+async fn read_messages(response: reqwest::Response, n: usize) -> Vec<(u64, Value)> {
+    let mut stream = response.bytes_stream();
+    let mut buf = String::new();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("live events stopped coming")
+            .unwrap()
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let id = block
+                .lines()
+                .find_map(|l| l.strip_prefix("id: "))
+                .map(|v| v.parse().unwrap());
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "));
+            if let (Some(id), Some(data)) = (id, data) {
+                out.push((id, serde_json::from_str(data).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_so_far_equal_the_log_and_live_events_follow_without_gaps() {
+    let mock = MockUpstream::start().await.unwrap();
+    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    send_text(&tc).await;
+    let logged = tc.wait_for(Duration::from_secs(10), |e| {
+        e.iter().any(|e| e["type"] == "stream_end")
+    });
+
+    let so_far: Vec<Value> = client()
+        .get(format!("{}/api/events", tc.web_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(so_far, logged);
+    let after: Vec<Value> = client()
+        .get(format!("{}/api/events?after=3", tc.web_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, logged[3..]);
+
+    // A subscriber from the start gets the old events, then new ones live.
+    let live = client()
+        .get(format!("{}/api/events/stream", tc.web_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    send_text(&tc).await;
+    let messages = read_messages(live, logged.len() * 2).await;
+    let ids: Vec<u64> = messages.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (1..=logged.len() as u64 * 2).collect::<Vec<_>>());
+    let all = tc.wait_for(Duration::from_secs(10), |e| e.len() >= logged.len() * 2);
+    let data: Vec<Value> = messages.into_iter().map(|(_, d)| d).collect();
+    assert_eq!(data, all);
+
+    // Reconnecting with Last-Event-ID resumes right after it.
+    let resumed = client()
+        .get(format!("{}/api/events/stream", tc.web_url()))
+        .header("last-event-id", "5")
+        .send()
+        .await
+        .unwrap();
+    let messages = read_messages(resumed, 2).await;
+    assert_eq!(messages[0].0, 6);
+    assert_eq!(messages[0].1, all[5]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_hosts_and_cross_origin_callers_are_refused() {
+    let mock = MockUpstream::start().await.unwrap();
+    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let url = format!("{}/api/events", tc.web_url());
+    let ok = client().get(&url).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(ok.headers()["x-content-type-options"], "nosniff");
+    let localhost = client()
+        .get(&url)
+        .header("host", format!("localhost:{}", tc.web_port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(localhost.status(), 200);
+
+    for host in [
+        "evil.example".to_owned(),
+        "evil.example:80".to_owned(),
+        format!("attacker.test:{}", tc.web_port),
+    ] {
+        let refused = client()
+            .get(&url)
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403, "{host}");
+        assert!(refused.text().await.unwrap().starts_with("trace_claude:"));
+    }
+    let cross = client()
+        .get(&url)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let same = client()
+        .get(&url)
+        .header("origin", tc.web_url())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+}
