@@ -1,0 +1,242 @@
+//! What the proxy costs: the same load sent direct to the mock upstream and
+//! through the real `trace_claude listen` (logging included), side by side.
+//!
+//! `cargo bench -p server --bench proxy_overhead` prints, for direct and proxied:
+//! per-event latency (p50, p99), time to first byte with a 50 kB request body,
+//! events per second over 16 concurrent streams, and the proxy's memory after
+//! streaming N and 4N events (it must not grow with the events streamed).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use testkit::mock::epoch;
+use testkit::{MockUpstream, TraceClaude};
+
+const LATENCY_EVENTS: u64 = 3000;
+const LATENCY_INTERVAL_US: u64 = 500;
+const TTFB_REQUESTS: usize = 300;
+const STREAMS: usize = 16;
+const EVENTS_PER_STREAM: u64 = 20_000;
+const THROUGHPUT_RUNS: usize = 3;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client")
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+/// Streams `count` stamped events and returns how long each took to arrive (µs).
+async fn event_latencies(c: &reqwest::Client, base: &str, count: u64, interval_us: u64) -> Vec<f64> {
+    let response = c
+        .post(format!("{base}/v1/messages"))
+        .header("x-mock-scenario", "bench")
+        .header("x-mock-count", count.to_string())
+        .header("x-mock-interval-us", interval_us.to_string())
+        .body("{}")
+        .send()
+        .await
+        .expect("bench request");
+    let mut stream = response.bytes_stream();
+    let mut pending = Vec::new();
+    let mut latencies = Vec::with_capacity(count as usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.expect("bench stream");
+        let now = epoch().elapsed().as_nanos() as u64;
+        pending.extend_from_slice(&chunk);
+        // Every complete event in what arrived so far.
+        while let Some(end) = find(&pending, b"\n\n") {
+            if let Some(t) = stamp(&pending[..end]) {
+                latencies.push(now.saturating_sub(t) as f64 / 1000.0);
+            }
+            pending.drain(..end + 2);
+        }
+    }
+    latencies
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn stamp(event: &[u8]) -> Option<u64> {
+    let at = find(event, b"\"t\":")? + 4;
+    let digits: Vec<u8> = event[at..].iter().copied().take_while(u8::is_ascii_digit).collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// Time from sending a request with a 50 kB body to its first response byte (µs).
+async fn ttfb(c: &reqwest::Client, base: &str, body: &str) -> f64 {
+    let start = Instant::now();
+    let mut stream = c
+        .post(format!("{base}/v1/messages"))
+        .header("x-mock-scenario", "text")
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("ttfb request")
+        .bytes_stream();
+    stream.next().await.expect("a first chunk").expect("ttfb body");
+    let first = start.elapsed().as_secs_f64() * 1e6;
+    while stream.next().await.is_some() {}
+    first
+}
+
+/// Events per second over `STREAMS` concurrent unpaced streams.
+async fn throughput(base: &str) -> f64 {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..STREAMS {
+        let base = base.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let response = c
+                .post(format!("{base}/v1/messages"))
+                .header("x-mock-scenario", "bench")
+                .header("x-mock-count", EVENTS_PER_STREAM.to_string())
+                .body("{}")
+                .send()
+                .await
+                .expect("throughput request");
+            let mut stream = response.bytes_stream();
+            let mut events = 0u64;
+            let mut tail = 0usize;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.expect("throughput stream");
+                // Count event ends, including one split across chunks.
+                let mut bytes = chunk.as_ref();
+                if tail == 1 && bytes.first() == Some(&b'\n') {
+                    events += 1;
+                    bytes = &bytes[1..];
+                }
+                events += bytes.windows(2).filter(|w| w == b"\n\n").count() as u64;
+                tail = usize::from(bytes.last() == Some(&b'\n'));
+            }
+            events
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await.expect("stream task");
+    }
+    assert_eq!(total, STREAMS as u64 * EVENTS_PER_STREAM, "every event arrived");
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn memory_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let _ = epoch();
+    let mock = MockUpstream::start().await.expect("mock upstream");
+    let tc = TraceClaude::start(Path::new(env!("CARGO_BIN_EXE_trace_claude")), &mock.url(), &[]).expect("trace_claude");
+    let direct = mock.url();
+    let proxied = tc.proxy_url();
+    let c = client();
+    println!("trace_claude proxy overhead (direct = client to mock upstream; proxied = through trace_claude listen, logging on)\n");
+
+    // Warm connections and code paths on both sides.
+    for base in [&direct, &proxied] {
+        event_latencies(&c, base, 200, 0).await;
+    }
+
+    let mut lat = Vec::new();
+    for base in [&direct, &proxied] {
+        lat.push(sorted(event_latencies(&c, base, LATENCY_EVENTS, LATENCY_INTERVAL_US).await));
+    }
+    println!("per-event latency, {LATENCY_EVENTS} events paced {LATENCY_INTERVAL_US} µs apart (µs)");
+    println!("  {:<10} {:>10} {:>10}", "", "p50", "p99");
+    for (name, v) in ["direct", "proxied"].iter().zip(&lat) {
+        println!("  {:<10} {:>10.1} {:>10.1}", name, percentile(v, 0.5), percentile(v, 0.99));
+    }
+    println!(
+        "  {:<10} {:>10.1} {:>10.1}\n",
+        "added",
+        percentile(&lat[1], 0.5) - percentile(&lat[0], 0.5),
+        percentile(&lat[1], 0.99) - percentile(&lat[0], 0.99)
+    );
+
+    let body = serde_json::json!({
+        "model": "claude-sonnet-4-5", "stream": true, "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "x".repeat(50_000)}],
+    })
+    .to_string();
+    let mut t = vec![Vec::new(), Vec::new()];
+    // Interleaved so that drift on the machine hits both alike.
+    for _ in 0..TTFB_REQUESTS {
+        t[0].push(ttfb(&c, &direct, &body).await);
+        t[1].push(ttfb(&c, &proxied, &body).await);
+    }
+    let t: Vec<Vec<f64>> = t.into_iter().map(sorted).collect();
+    println!("time to first byte, {} kB request body, {TTFB_REQUESTS} requests (µs)", body.len() / 1000);
+    println!("  {:<10} {:>10} {:>10}", "", "p50", "p99");
+    for (name, v) in ["direct", "proxied"].iter().zip(&t) {
+        println!("  {:<10} {:>10.1} {:>10.1}", name, percentile(v, 0.5), percentile(v, 0.99));
+    }
+    println!(
+        "  {:<10} {:>10.1} {:>10.1}\n",
+        "added",
+        percentile(&t[1], 0.5) - percentile(&t[0], 0.5),
+        percentile(&t[1], 0.99) - percentile(&t[0], 0.99)
+    );
+
+    let rss_before = memory_kib(tc.pid(), "VmRSS:");
+    let mut rates = vec![Vec::new(), Vec::new()];
+    for _ in 0..THROUGHPUT_RUNS {
+        rates[0].push(throughput(&direct).await);
+        rates[1].push(throughput(&proxied).await);
+    }
+    let rss_after_n = memory_kib(tc.pid(), "VmRSS:");
+    let (d, p) = (median(rates[0].clone()), median(rates[1].clone()));
+    println!("throughput, {STREAMS} concurrent streams × {EVENTS_PER_STREAM} events, median of {THROUGHPUT_RUNS} runs (events/s)");
+    println!("  {:<10} {:>12.0}", "direct", d);
+    println!("  {:<10} {:>12.0}", "proxied", p);
+    println!("  {:<10} {:>11.0}%\n", "ratio", 100.0 * p / d);
+
+    for _ in 0..THROUGHPUT_RUNS * 3 {
+        throughput(&proxied).await;
+    }
+    // Let the recorder finish writing what it was handed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after_4n = memory_kib(tc.pid(), "VmRSS:");
+    let streamed = |runs: usize| runs as u64 * STREAMS as u64 * EVENTS_PER_STREAM;
+    println!("proxy memory (resident, MiB)");
+    println!("  {:<34} {:>8.1}", "after warm-up", rss_before as f64 / 1024.0);
+    println!("  {:<34} {:>8.1}", format!("after {} events", streamed(THROUGHPUT_RUNS)), rss_after_n as f64 / 1024.0);
+    println!("  {:<34} {:>8.1}", format!("after {} events", streamed(THROUGHPUT_RUNS * 4)), rss_after_4n as f64 / 1024.0);
+    println!("  {:<34} {:>8.1}", "peak (VmHWM)", memory_kib(tc.pid(), "VmHWM:") as f64 / 1024.0);
+    println!(
+        "  log written: {:.1} MiB",
+        std::fs::metadata(&tc.log_path).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0)
+    );
+}
