@@ -3,9 +3,10 @@
 //! so it only forwards, timestamps and hands `Bytes` clones to the recorder.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use futures_util::Stream;
@@ -13,8 +14,9 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
 use shared::{ErrorStage, FlowId, Timestamp};
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
-use crate::recorder::{Message, Observation, ObservationSender};
+use crate::recorder::{Backlog, Message, Observation, ObservationSender};
 use crate::redact;
 use crate::Proxy;
 
@@ -148,6 +150,8 @@ impl Proxy {
         });
 
         let stream = RecordingStream {
+            backlog: Arc::clone(self.backlog.semaphore()),
+            room: None,
             expected_len: response.content_length(),
             forwarded: 0,
             inner: Box::pin(response.bytes_stream()),
@@ -253,12 +257,17 @@ fn error_response(status: u16, kind: &str, message: &str) -> hyper::Response<Pro
 }
 
 type UpstreamBytes = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type WaitForRoom = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
 
 /// The upstream's body on its way to the client; each chunk is also handed to
 /// the recorder. Dropped before the end means the client went away, which
 /// drops the upstream request with it.
 pub(crate) struct RecordingStream {
     inner: UpstreamBytes,
+    backlog: Arc<Semaphore>,
+    /// Set when the recorder's backlog was full: wait for this much room
+    /// before reading more from the upstream.
+    room: Option<WaitForRoom>,
     reporter: FlowReporter,
     expected_len: Option<u64>,
     forwarded: u64,
@@ -270,11 +279,32 @@ impl Stream for RecordingStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if let Some(room) = this.room.as_mut() {
+            // The permit is dropped at once: this only waits for the recorder
+            // to catch up, it holds nothing.
+            let _ = ready!(room.as_mut().poll(cx));
+            this.room = None;
+        }
         match this.inner.as_mut().poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(bytes))) => {
                 this.forwarded += bytes.len() as u64;
-                this.reporter.report(Observation::Chunk(bytes.clone()));
+                let cost = Backlog::cost(bytes.len());
+                let held = match Arc::clone(&this.backlog).try_acquire_many_owned(cost) {
+                    Ok(permit) => {
+                        permit.forget();
+                        cost
+                    }
+                    Err(_) => {
+                        let wait = Arc::clone(&this.backlog).acquire_many_owned(cost);
+                        this.room = Some(Box::pin(wait));
+                        0
+                    }
+                };
+                this.reporter.report(Observation::Chunk {
+                    bytes: bytes.clone(),
+                    held,
+                });
                 Poll::Ready(Some(Ok(Frame::data(bytes))))
             }
             Poll::Ready(Some(Err(e))) => {

@@ -49,6 +49,7 @@ pub struct Proxy {
     config: ProxyConfig,
     client: reqwest::Client,
     observations: recorder::ObservationSender,
+    backlog: recorder::Backlog,
 }
 
 impl Proxy {
@@ -61,11 +62,13 @@ impl Proxy {
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()?;
-        let observations = recorder::spawn(sink)?;
+        let backlog = recorder::Backlog::new();
+        let observations = recorder::spawn(sink, Arc::clone(backlog.semaphore()))?;
         Ok(Arc::new(Proxy {
             config,
             client,
             observations,
+            backlog,
         }))
     }
 

@@ -13,7 +13,9 @@ use shared::{
     Body, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response,
     ResponseHeaders, SseEvent, StreamEnd, Timestamp,
 };
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::decode::Decoder;
 use crate::sse::{RawSseEvent, SseParser};
@@ -32,7 +34,12 @@ pub(crate) enum Observation {
         streaming: bool,
         content_encoding: Option<String>,
     },
-    Chunk(Bytes),
+    /// A piece of the response body as forwarded, holding `held` permits of
+    /// the [`Backlog`] that the recorder gives back once it has recorded it.
+    Chunk {
+        bytes: Bytes,
+        held: u32,
+    },
     End,
     Failed {
         stage: ErrorStage,
@@ -69,8 +76,37 @@ enum BodyState {
     Whole(Vec<u8>),
 }
 
+/// Bounds what has been forwarded but not yet recorded, in KiB of response
+/// body. Within it, forwarding never waits for the recorder; past it (the
+/// recorder is 64 MiB behind, which only a machine out of CPU sees) a flow
+/// waits for room before reading more from the upstream. Slowing a stream is
+/// the only choice that neither loses events nor lets memory grow without end.
+pub(crate) struct Backlog(Arc<Semaphore>);
+
+const BACKLOG_BUDGET_KIB: u32 = 64 * 1024;
+
+impl Backlog {
+    pub(crate) fn new() -> Self {
+        Backlog(Arc::new(Semaphore::new(BACKLOG_BUDGET_KIB as usize)))
+    }
+
+    pub(crate) fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.0
+    }
+
+    /// The permits a body chunk of `len` bytes costs.
+    pub(crate) fn cost(len: usize) -> u32 {
+        u32::try_from(len / 1024 + 1)
+            .unwrap_or(u32::MAX)
+            .min(BACKLOG_BUDGET_KIB)
+    }
+}
+
 /// Starts the recorder thread; it ends when every sender is gone.
-pub(crate) fn spawn<S: EventSink>(sink: S) -> std::io::Result<ObservationSender> {
+pub(crate) fn spawn<S: EventSink>(
+    sink: S,
+    backlog: Arc<Semaphore>,
+) -> std::io::Result<ObservationSender> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
     std::thread::Builder::new()
         .name("trace_claude-recorder".into())
@@ -79,6 +115,7 @@ pub(crate) fn spawn<S: EventSink>(sink: S) -> std::io::Result<ObservationSender>
                 flows: HashMap::new(),
                 sink,
                 scratch: Vec::new(),
+                backlog,
             };
             loop {
                 let message = match rx.try_recv() {
@@ -109,6 +146,7 @@ struct Recorder<S> {
     flows: HashMap<FlowId, FlowState>,
     sink: S,
     scratch: Vec<RawSseEvent>,
+    backlog: Arc<Semaphore>,
 }
 
 impl<S: EventSink> Recorder<S> {
@@ -172,24 +210,11 @@ impl<S: EventSink> Recorder<S> {
                     },
                 );
             }
-            Observation::Chunk(bytes) => {
-                let Some(state) = self.flows.get_mut(&flow) else {
-                    return;
-                };
-                let decoded = match &mut state.decoder {
-                    Some(d) => match d.push(&bytes) {
-                        Ok(decoded) => decoded,
-                        Err(e) => {
-                            // Keep the rest of the body, undecoded, rather than lose it.
-                            state.decoder = None;
-                            let message = format!("cannot decode the response body: {e}");
-                            self.emit(ts, decode_error(&flow, message));
-                            bytes.to_vec()
-                        }
-                    },
-                    None => bytes.to_vec(),
-                };
-                self.take_body_bytes(&flow, ts, &decoded);
+            Observation::Chunk { bytes, held } => {
+                self.record_chunk(&flow, ts, &bytes);
+                if held > 0 {
+                    self.backlog.add_permits(held as usize);
+                }
             }
             Observation::End => {
                 let Some(mut state) = self.flows.remove(&flow) else {
@@ -249,6 +274,29 @@ impl<S: EventSink> Recorder<S> {
                 );
             }
         }
+    }
+
+    fn record_chunk(&mut self, flow: &FlowId, ts: Timestamp, bytes: &Bytes) {
+        let Some(state) = self.flows.get_mut(flow) else {
+            return;
+        };
+        let decoded = match &mut state.decoder {
+            Some(Decoder::Identity) | None => {
+                self.take_body_bytes(flow, ts, bytes);
+                return;
+            }
+            Some(d) => match d.push(bytes) {
+                Ok(decoded) => decoded,
+                Err(e) => {
+                    // Keep the rest of the body, undecoded, rather than lose it.
+                    state.decoder = None;
+                    let message = format!("cannot decode the response body: {e}");
+                    self.emit(ts, decode_error(flow, message));
+                    bytes.to_vec()
+                }
+            },
+        };
+        self.take_body_bytes(flow, ts, &decoded);
     }
 
     fn take_body_bytes(&mut self, flow: &FlowId, ts: Timestamp, decoded: &[u8]) {

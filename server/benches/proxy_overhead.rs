@@ -43,7 +43,12 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 }
 
 /// Streams `count` stamped events and returns how long each took to arrive (µs).
-async fn event_latencies(c: &reqwest::Client, base: &str, count: u64, interval_us: u64) -> Vec<f64> {
+async fn event_latencies(
+    c: &reqwest::Client,
+    base: &str,
+    count: u64,
+    interval_us: u64,
+) -> Vec<f64> {
     let response = c
         .post(format!("{base}/v1/messages"))
         .header("x-mock-scenario", "bench")
@@ -77,7 +82,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn stamp(event: &[u8]) -> Option<u64> {
     let at = find(event, b"\"t\":")? + 4;
-    let digits: Vec<u8> = event[at..].iter().copied().take_while(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> = event[at..]
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
     std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
@@ -93,7 +102,11 @@ async fn ttfb(c: &reqwest::Client, base: &str, body: &str) -> f64 {
         .await
         .expect("ttfb request")
         .bytes_stream();
-    stream.next().await.expect("a first chunk").expect("ttfb body");
+    stream
+        .next()
+        .await
+        .expect("a first chunk")
+        .expect("ttfb body");
     let first = start.elapsed().as_secs_f64() * 1e6;
     while stream.next().await.is_some() {}
     first
@@ -136,7 +149,11 @@ async fn throughput(base: &str) -> f64 {
     for task in tasks {
         total += task.await.expect("stream task");
     }
-    assert_eq!(total, STREAMS as u64 * EVENTS_PER_STREAM, "every event arrived");
+    assert_eq!(
+        total,
+        STREAMS as u64 * EVENTS_PER_STREAM,
+        "every event arrived"
+    );
     total as f64 / start.elapsed().as_secs_f64()
 }
 
@@ -159,7 +176,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() {
     let _ = epoch();
     let mock = MockUpstream::start().await.expect("mock upstream");
-    let tc = TraceClaude::start(Path::new(env!("CARGO_BIN_EXE_trace_claude")), &mock.url(), &[]).expect("trace_claude");
+    let tc = TraceClaude::start(
+        Path::new(env!("CARGO_BIN_EXE_trace_claude")),
+        &mock.url(),
+        &[],
+    )
+    .expect("trace_claude");
     let direct = mock.url();
     let proxied = tc.proxy_url();
     let c = client();
@@ -172,12 +194,21 @@ async fn main() {
 
     let mut lat = Vec::new();
     for base in [&direct, &proxied] {
-        lat.push(sorted(event_latencies(&c, base, LATENCY_EVENTS, LATENCY_INTERVAL_US).await));
+        lat.push(sorted(
+            event_latencies(&c, base, LATENCY_EVENTS, LATENCY_INTERVAL_US).await,
+        ));
     }
-    println!("per-event latency, {LATENCY_EVENTS} events paced {LATENCY_INTERVAL_US} µs apart (µs)");
+    println!(
+        "per-event latency, {LATENCY_EVENTS} events paced {LATENCY_INTERVAL_US} µs apart (µs)"
+    );
     println!("  {:<10} {:>10} {:>10}", "", "p50", "p99");
     for (name, v) in ["direct", "proxied"].iter().zip(&lat) {
-        println!("  {:<10} {:>10.1} {:>10.1}", name, percentile(v, 0.5), percentile(v, 0.99));
+        println!(
+            "  {:<10} {:>10.1} {:>10.1}",
+            name,
+            percentile(v, 0.5),
+            percentile(v, 0.99)
+        );
     }
     println!(
         "  {:<10} {:>10.1} {:>10.1}\n",
@@ -198,10 +229,18 @@ async fn main() {
         t[1].push(ttfb(&c, &proxied, &body).await);
     }
     let t: Vec<Vec<f64>> = t.into_iter().map(sorted).collect();
-    println!("time to first byte, {} kB request body, {TTFB_REQUESTS} requests (µs)", body.len() / 1000);
+    println!(
+        "time to first byte, {} kB request body, {TTFB_REQUESTS} requests (µs)",
+        body.len() / 1000
+    );
     println!("  {:<10} {:>10} {:>10}", "", "p50", "p99");
     for (name, v) in ["direct", "proxied"].iter().zip(&t) {
-        println!("  {:<10} {:>10.1} {:>10.1}", name, percentile(v, 0.5), percentile(v, 0.99));
+        println!(
+            "  {:<10} {:>10.1} {:>10.1}",
+            name,
+            percentile(v, 0.5),
+            percentile(v, 0.99)
+        );
     }
     println!(
         "  {:<10} {:>10.1} {:>10.1}\n",
@@ -231,12 +270,31 @@ async fn main() {
     let rss_after_4n = memory_kib(tc.pid(), "VmRSS:");
     let streamed = |runs: usize| runs as u64 * STREAMS as u64 * EVENTS_PER_STREAM;
     println!("proxy memory (resident, MiB)");
-    println!("  {:<34} {:>8.1}", "after warm-up", rss_before as f64 / 1024.0);
-    println!("  {:<34} {:>8.1}", format!("after {} events", streamed(THROUGHPUT_RUNS)), rss_after_n as f64 / 1024.0);
-    println!("  {:<34} {:>8.1}", format!("after {} events", streamed(THROUGHPUT_RUNS * 4)), rss_after_4n as f64 / 1024.0);
-    println!("  {:<34} {:>8.1}", "peak (VmHWM)", memory_kib(tc.pid(), "VmHWM:") as f64 / 1024.0);
+    println!(
+        "  {:<34} {:>8.1}",
+        "after warm-up",
+        rss_before as f64 / 1024.0
+    );
+    println!(
+        "  {:<34} {:>8.1}",
+        format!("after {} events", streamed(THROUGHPUT_RUNS)),
+        rss_after_n as f64 / 1024.0
+    );
+    println!(
+        "  {:<34} {:>8.1}",
+        format!("after {} events", streamed(THROUGHPUT_RUNS * 4)),
+        rss_after_4n as f64 / 1024.0
+    );
+    println!(
+        "  {:<34} {:>8.1}",
+        "peak (VmHWM)",
+        memory_kib(tc.pid(), "VmHWM:") as f64 / 1024.0
+    );
     println!(
         "  log written: {:.1} MiB",
-        std::fs::metadata(&tc.log_path).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0)
+        std::fs::metadata(&tc.log_path)
+            .map(|m| m.len())
+            .unwrap_or(0) as f64
+            / (1024.0 * 1024.0)
     );
 }

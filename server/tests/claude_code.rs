@@ -11,7 +11,10 @@ use testkit::{MockUpstream, TraceClaude};
 const KEY: &str = "sk-ant-api03-e2eSECRETe2eSECRETe2eSECRET-K3Y9";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn claude_dir() -> PathBuf {
@@ -31,27 +34,54 @@ fn jq(dir: &Path, recipe: &str) -> String {
         .current_dir(dir)
         .output()
         .expect("jq must be installed (./scripts/setup installs it)");
-    assert!(out.status.success(), "{recipe}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{recipe}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn json_values(text: &str) -> Vec<Value> {
-    serde_json::Deserializer::from_str(text).into_iter().map(Result::unwrap).collect()
+    serde_json::Deserializer::from_str(text)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answers_the_spec_recipes() {
-    let path = format!("{}:{}", claude_dir().display(), std::env::var("PATH").unwrap_or_default());
+async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answers_the_spec_recipes()
+{
+    let path = format!(
+        "{}:{}",
+        claude_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(Path::new(env!("CARGO_BIN_EXE_trace_claude")), &mock.url(), &[]).unwrap();
+    let tc = TraceClaude::start(
+        Path::new(env!("CARGO_BIN_EXE_trace_claude")),
+        &mock.url(),
+        &[],
+    )
+    .unwrap();
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
 
     let out = tokio::task::spawn_blocking({
-        let (home, work, port) = (home.path().to_owned(), work.path().to_owned(), tc.proxy_port);
+        let (home, work, port) = (
+            home.path().to_owned(),
+            work.path().to_owned(),
+            tc.proxy_port,
+        );
         move || {
             Command::new(repo().join("bin/trace_claude_run"))
-                .args(["claude", "--allowedTools", "Bash", "-p", "TRACE_E2E: run the marker command and tell me what it printed"])
+                .args([
+                    "claude",
+                    "--allowedTools",
+                    "Bash",
+                    "-p",
+                    "TRACE_E2E: run the marker command and tell me what it printed",
+                ])
                 .current_dir(&work)
                 .env("PATH", &path)
                 .env("HOME", &home)
@@ -66,51 +96,125 @@ async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answer
     .await
     .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "claude failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("The command printed: trace-claude-e2e-marker"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "claude failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("The command printed: trace-claude-e2e-marker"),
+        "{stdout}"
+    );
 
     // Claude Code talked only to the proxy, which passed its key upstream.
     let upstream_saw = mock.state.requests();
-    let messages: Vec<_> = upstream_saw.iter().filter(|r| r.path.starts_with("/v1/messages?")).collect();
-    assert!(messages.len() >= 2, "{:?}", upstream_saw.iter().map(|r| &r.path).collect::<Vec<_>>());
+    let messages: Vec<_> = upstream_saw
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/messages?"))
+        .collect();
+    assert!(
+        messages.len() >= 2,
+        "{:?}",
+        upstream_saw.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
     assert!(messages.iter().all(|r| r.header("x-api-key") == Some(KEY)));
     assert!(messages[0].header("x-claude-code-session-id").is_some());
 
     let events = tc.wait_for(std::time::Duration::from_secs(10), |events| {
         let requests = events.iter().filter(|e| e["type"] == "request").count();
-        let ends = events.iter().filter(|e| matches!(e["type"].as_str(), Some("stream_end" | "response"))).count();
+        let ends = events
+            .iter()
+            .filter(|e| matches!(e["type"].as_str(), Some("stream_end" | "response")))
+            .count();
         requests == upstream_saw.len() && ends == requests
     });
     assert!(events.iter().all(|e| e["type"] != "error"), "{events:?}");
     let raw = std::fs::read_to_string(&tc.log_path).unwrap();
-    assert!(!raw.contains(KEY) && raw.contains("sk-ant-…K3Y9"), "the key is redacted in the log");
+    assert!(
+        !raw.contains(KEY) && raw.contains("sk-ant-…K3Y9"),
+        "the key is redacted in the log"
+    );
 
     let dir = tc.log_path.parent().unwrap().parent().unwrap();
-    let requests = json_values(&jq(dir, r#"jq 'select(.type=="request") | {model: .body.model, msgs: (.body.messages | length)}' sessions/*.jsonl"#));
-    let turns: Vec<&Value> = requests.iter().filter(|r| r["msgs"].as_u64().unwrap_or(0) > 0).collect();
-    assert!(turns.len() >= 2 && turns.iter().all(|r| r["model"].as_str().is_some_and(|m| m.starts_with("claude"))), "{requests:?}");
-    assert!(turns.last().unwrap()["msgs"].as_u64() > turns.first().unwrap()["msgs"].as_u64(), "the context grows: {turns:?}");
+    let requests = json_values(&jq(
+        dir,
+        r#"jq 'select(.type=="request") | {model: .body.model, msgs: (.body.messages | length)}' sessions/*.jsonl"#,
+    ));
+    let turns: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["msgs"].as_u64().unwrap_or(0) > 0)
+        .collect();
+    assert!(
+        turns.len() >= 2
+            && turns
+                .iter()
+                .all(|r| r["model"].as_str().is_some_and(|m| m.starts_with("claude"))),
+        "{requests:?}"
+    );
+    assert!(
+        turns.last().unwrap()["msgs"].as_u64() > turns.first().unwrap()["msgs"].as_u64(),
+        "the context grows: {turns:?}"
+    );
 
-    let text = jq(dir, r#"jq -r 'select(.type=="sse" and .event=="content_block_delta") | .data.delta.text // empty' sessions/*.jsonl"#);
-    assert!(text.contains("The command printed: trace-claude-e2e-marker"), "{text}");
+    let text = jq(
+        dir,
+        r#"jq -r 'select(.type=="sse" and .event=="content_block_delta") | .data.delta.text // empty' sessions/*.jsonl"#,
+    );
+    assert!(
+        text.contains("The command printed: trace-claude-e2e-marker"),
+        "{text}"
+    );
 
-    let start_usage = json_values(&jq(dir, r#"jq 'select(.type=="sse" and .event=="message_start") | .data.message.usage' sessions/*.jsonl"#));
+    let start_usage = json_values(&jq(
+        dir,
+        r#"jq 'select(.type=="sse" and .event=="message_start") | .data.message.usage' sessions/*.jsonl"#,
+    ));
     assert!(start_usage.len() >= 2 && start_usage.iter().all(|u| u["input_tokens"] == 25));
-    let delta_usage = json_values(&jq(dir, r#"jq 'select(.type=="sse" and .event=="message_delta") | .data.usage' sessions/*.jsonl"#));
+    let delta_usage = json_values(&jq(
+        dir,
+        r#"jq 'select(.type=="sse" and .event=="message_delta") | .data.usage' sessions/*.jsonl"#,
+    ));
     assert!(delta_usage.iter().any(|u| u["output_tokens"] == 40));
 
-    let tools = jq(dir, r#"jq 'select(.type=="sse" and .event=="content_block_start" and .data.content_block.type=="tool_use") | .data.content_block.name' sessions/*.jsonl"#);
+    let tools = jq(
+        dir,
+        r#"jq 'select(.type=="sse" and .event=="content_block_start" and .data.content_block.type=="tool_use") | .data.content_block.name' sessions/*.jsonl"#,
+    );
     assert_eq!(tools.trim(), "\"Bash\"");
 
-    let counts = jq(dir, r#"jq -r 'select(.type=="sse") | .event' sessions/*.jsonl | sort | uniq -c | sort -rn"#);
+    let counts = jq(
+        dir,
+        r#"jq -r 'select(.type=="sse") | .event' sessions/*.jsonl | sort | uniq -c | sort -rn"#,
+    );
     let first = counts.lines().next().unwrap_or_default();
-    assert!(first.trim_end().ends_with("content_block_delta"), "{counts}");
-    for name in ["message_start", "content_block_start", "content_block_stop", "message_delta", "message_stop"] {
+    assert!(
+        first.trim_end().ends_with("content_block_delta"),
+        "{counts}"
+    );
+    for name in [
+        "message_start",
+        "content_block_start",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ] {
         assert!(counts.contains(name), "{name} missing from {counts}");
     }
 
     // The tool's real output went back upstream as a tool_result.
-    let second = &events.iter().filter(|e| e["type"] == "request" && e["path"] == "/v1/messages?beta=true").nth(1).unwrap()["body"];
-    let last = second["messages"].as_array().unwrap().last().unwrap().to_string();
-    assert!(last.contains("tool_result") && last.contains("trace-claude-e2e-marker"), "{last}");
+    let second = &events
+        .iter()
+        .filter(|e| e["type"] == "request" && e["path"] == "/v1/messages?beta=true")
+        .nth(1)
+        .unwrap()["body"];
+    let last = second["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(
+        last.contains("tool_result") && last.contains("trace-claude-e2e-marker"),
+        "{last}"
+    );
 }
