@@ -222,7 +222,7 @@ async fn main() {
         "messages": [{"role": "user", "content": "x".repeat(50_000)}],
     })
     .to_string();
-    let mut t = vec![Vec::new(), Vec::new()];
+    let mut t = [Vec::new(), Vec::new()];
     // Interleaved so that drift on the machine hits both alike.
     for _ in 0..TTFB_REQUESTS {
         t[0].push(ttfb(&c, &direct, &body).await);
@@ -250,7 +250,7 @@ async fn main() {
     );
 
     let rss_before = memory_kib(tc.pid(), "VmRSS:");
-    let mut rates = vec![Vec::new(), Vec::new()];
+    let mut rates = [Vec::new(), Vec::new()];
     for _ in 0..THROUGHPUT_RUNS {
         rates[0].push(throughput(&direct).await);
         rates[1].push(throughput(&proxied).await);
