@@ -19,6 +19,8 @@ pub struct LogLine {
 
 pub struct Hub {
     log_path: PathBuf,
+    /// The log's file stem: names this session in live message ids.
+    session_name: String,
     live: broadcast::Sender<LogLine>,
 }
 
@@ -28,7 +30,19 @@ const LIVE_BUFFER: usize = 4096;
 impl Hub {
     pub fn new(log_path: PathBuf) -> Arc<Self> {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
-        Arc::new(Hub { log_path, live })
+        let session_name = log_path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Arc::new(Hub {
+            log_path,
+            session_name,
+            live,
+        })
+    }
+
+    pub fn session_name(&self) -> &str {
+        &self.session_name
     }
 
     pub fn log_path(&self) -> &std::path::Path {

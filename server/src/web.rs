@@ -2,8 +2,10 @@
 //!
 //! - `GET /api/events?after=N`: the events after line N of the log, as a JSON array.
 //! - `GET /api/events/stream?after=N`: every event after line N, then new ones
-//!   live, as server-sent events whose `id` is the line number and whose data
-//!   is the log line. Reconnecting with `Last-Event-ID` resumes without gaps.
+//!   live, as server-sent events whose data is the log line and whose `id` is
+//!   `SESSION:LINE` (the log's file stem and line number). Reconnecting with
+//!   `Last-Event-ID` resumes after that line; an id of another session (the
+//!   proxy was restarted) starts from this session's first line.
 //! - `GET /api/session`: the log file, the upstream and the proxy's address.
 
 use std::collections::VecDeque;
@@ -161,10 +163,14 @@ async fn event_stream(
     headers: HeaderMap,
     Query(q): Query<After>,
 ) -> Sse<impl Stream<Item = Result<SseMessage, Infallible>>> {
+    let session = state.hub.session_name().to_owned();
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+        .map(|id| match id.trim().rsplit_once(':') {
+            Some((s, line)) if s == session => line.parse::<u64>().unwrap_or(0),
+            _ => 0,
+        });
     // Subscribe before reading the file: every line is then either in what
     // the file read returns or still to come on the channel.
     let follower = Follower {

@@ -28,8 +28,9 @@ async fn send_text(tc: &TraceClaude) {
         .unwrap();
 }
 
-/// Reads SSE messages (id, data) from the live stream until `n` arrived.
-async fn read_messages(response: reqwest::Response, n: usize) -> Vec<(u64, Value)> {
+/// Reads SSE messages (line number, data) from the live stream until `n`
+/// arrived, checking each id names the session.
+async fn read_messages(response: reqwest::Response, session: &str, n: usize) -> Vec<(u64, Value)> {
     let mut stream = response.bytes_stream();
     let mut buf = String::new();
     let mut out = Vec::new();
@@ -91,7 +92,14 @@ async fn events_so_far_equal_the_log_and_live_events_follow_without_gaps() {
         .unwrap();
     assert_eq!(live.headers()["content-type"], "text/event-stream");
     send_text(&tc).await;
-    let messages = read_messages(live, logged.len() * 2).await;
+    let session = tc
+        .log_path
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let messages = read_messages(live, &session, logged.len() * 2).await;
     let ids: Vec<u64> = messages.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, (1..=logged.len() as u64 * 2).collect::<Vec<_>>());
     let all = tc.wait_for(Duration::from_secs(10), |e| e.len() >= logged.len() * 2);
@@ -101,13 +109,23 @@ async fn events_so_far_equal_the_log_and_live_events_follow_without_gaps() {
     // Reconnecting with Last-Event-ID resumes right after it.
     let resumed = client()
         .get(format!("{}/api/events/stream", tc.web_url()))
-        .header("last-event-id", "5")
+        .header("last-event-id", format!("{session}:5"))
         .send()
         .await
         .unwrap();
-    let messages = read_messages(resumed, 2).await;
+    let messages = read_messages(resumed, &session, 2).await;
     assert_eq!(messages[0].0, 6);
     assert_eq!(messages[0].1, all[5]);
+
+    // An id from another session (a restarted proxy) starts from line 1.
+    let restarted = client()
+        .get(format!("{}/api/events/stream", tc.web_url()))
+        .header("last-event-id", "session_19990101_000000:5")
+        .send()
+        .await
+        .unwrap();
+    let messages = read_messages(restarted, &session, 1).await;
+    assert_eq!(messages[0].0, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
