@@ -1,5 +1,6 @@
-//! The web port: the event API (and, later, the UI), for this machine only.
+//! The web port: the UI and the event API, for this machine only.
 //!
+//! - `GET /`: the UI (server-rendered, then hydrated by the WebAssembly app).
 //! - `GET /api/events?after=N`: the events after line N of the log, as a JSON array.
 //! - `GET /api/events/stream?after=N`: every event after line N, then new ones
 //!   live, as server-sent events whose data is the log line and whose `id` is
@@ -21,7 +22,9 @@ use axum::response::sse::{Event as SseMessage, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
@@ -55,14 +58,22 @@ impl WebState {
     }
 }
 
-pub fn router(state: WebState) -> Router {
-    Router::new()
-        .route("/", get(index))
+pub fn router(state: WebState, site: LeptosOptions) -> Router {
+    let api = Router::new()
         .route("/api/events", get(events))
         .route("/api/events/stream", get(event_stream))
         .route("/api/session", get(session))
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state)
+        .with_state(state.clone());
+    let ui = Router::new()
+        .leptos_routes(&site, generate_route_list(app::App), {
+            let site = site.clone();
+            move || app::shell(site.clone())
+        })
+        // The site's files (/pkg/…, the favicon); anything else gets the 404 page.
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(site);
+    api.merge(ui)
+        .layer(middleware::from_fn_with_state(state, guard))
 }
 
 /// Refuses foreign hosts and cross-origin callers, and marks every answer as
@@ -116,13 +127,6 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
             "default-src 'none'; frame-ancestors 'none'",
         ));
     response
-}
-
-async fn index() -> &'static str {
-    "trace_claude event API\n\
-     GET /api/events?after=N         events after log line N, as a JSON array\n\
-     GET /api/events/stream?after=N  the same, then new events live (server-sent events)\n\
-     GET /api/session                the session log, upstream and proxy address\n"
 }
 
 async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
@@ -180,13 +184,20 @@ async fn event_stream(
         backlog: VecDeque::new(),
         started: false,
     };
-    let stream = futures_util::stream::unfold(follower, |mut f| async move {
+    // Every connection opens with the session's description (no id, so it
+    // does not move the client's Last-Event-ID): a reconnected page knows at
+    // once that it is live again, and which session it is following.
+    let hello = SseMessage::default()
+        .event("session")
+        .data(state.session.to_string());
+    let events = futures_util::stream::unfold(follower, |mut f| async move {
         let line = f.next().await?;
         let message = SseMessage::default()
-            .id(line.seq.to_string())
+            .id(format!("{}:{}", f.hub.session_name(), line.seq))
             .data(&*line.json);
         Some((Ok(message), f))
     });
+    let stream = futures_util::stream::once(async move { Ok(hello) }).chain(events);
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

@@ -34,6 +34,7 @@ async fn read_messages(response: reqwest::Response, session: &str, n: usize) -> 
     let mut stream = response.bytes_stream();
     let mut buf = String::new();
     let mut out = Vec::new();
+    let mut hellos = 0;
     while out.len() < n {
         let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
             .await
@@ -43,16 +44,35 @@ async fn read_messages(response: reqwest::Response, session: &str, n: usize) -> 
         buf.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buf.find("\n\n") {
             let block: String = buf.drain(..end + 2).collect();
-            let id = block
-                .lines()
-                .find_map(|l| l.strip_prefix("id: "))
-                .map(|v| v.parse().unwrap());
+            // Every event's id is SESSION:LINE; the opening `session` message has none.
+            let id = block.lines().find_map(|l| l.strip_prefix("id: ")).map(|v| {
+                let (s, line) = v.rsplit_once(':').expect("an id of the form SESSION:LINE");
+                assert_eq!(s, session);
+                line.parse::<u64>().unwrap()
+            });
+            if block.lines().any(|l| l == "event: session") {
+                let data = block
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .unwrap();
+                let info: Value = serde_json::from_str(data).unwrap();
+                assert_eq!(info["session"], session);
+                assert!(
+                    id.is_none(),
+                    "the session message must not move Last-Event-ID"
+                );
+                hellos += 1;
+            }
             let data = block.lines().find_map(|l| l.strip_prefix("data: "));
             if let (Some(id), Some(data)) = (id, data) {
                 out.push((id, serde_json::from_str(data).unwrap()));
             }
         }
     }
+    assert_eq!(
+        hellos, 1,
+        "each connection opens with exactly one session message"
+    );
     out
 }
 
