@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::cli::ListenArgs;
 use crate::live::Hub;
 use crate::session_log::{create_session_file, LogSink};
-use crate::web;
+use crate::{site, web};
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     let upstream = Upstream::parse(&args.upstream)?;
@@ -40,12 +40,14 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     tokio::spawn(proxy.clone().serve(proxy_listener));
 
     let session = serde_json::json!({
+        "session": hub.session_name(),
         "log_file": log_path.display().to_string(),
         "upstream": upstream.as_str(),
         "proxy_url": format!("http://{proxy_addr}"),
         "redacted": !args.no_redact,
     });
-    let app = web::router(web::WebState::new(hub, web_addr, session));
+    let site = site::options()?;
+    let app = web::router(web::WebState::new(hub, web_addr, session), site);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(web_listener, app).await {
             eprintln!("trace_claude: the web server stopped: {e}");

@@ -6,6 +6,7 @@ mod listen;
 mod live;
 mod run;
 mod session_log;
+mod site;
 mod web;
 
 use std::process::ExitCode;

@@ -108,7 +108,7 @@ async fn serve(listener: TcpListener, state: Arc<MockState>) {
 /// What a request asks the mock to do, from `x-mock-scenario`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
-    /// Streamed text ("Hello", " world").
+    /// Streamed text ("Hello", " world", or the `x-mock-text` header's value).
     Text,
     /// Thinking, then a tool_use whose input arrives in three deltas.
     ThinkingTool,
@@ -199,11 +199,14 @@ async fn respond(
         return Ok(claude_like(&state, &seen, &request_json, &model));
     };
     Ok(match scenario {
-        Scenario::Text => stream(
-            &state,
-            &script::text_stream(&model, &["Hello", " world"]),
-            encoding,
-        ),
+        Scenario::Text => {
+            let custom = seen.header("x-mock-text").map(str::to_owned);
+            let pieces: Vec<&str> = match &custom {
+                Some(text) => vec![text.as_str()],
+                None => vec!["Hello", " world"],
+            };
+            stream(&state, &script::text_stream(&model, &pieces), encoding)
+        }
         Scenario::ThinkingTool => stream(
             &state,
             &script::thinking_then_tool_use(

@@ -1,0 +1,69 @@
+//! One event on the timeline: a one-line head, and its JSON when opened.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use shared::Timestamp;
+
+use crate::summary::short_flow_id;
+use crate::timeline::Entry;
+use crate::Expansion;
+
+#[component]
+pub fn Card(entry: Arc<Entry>, expansion: RwSignal<Expansion>) -> impl IntoView {
+    let key = entry.key;
+    let expanded = Memo::new(move |_| expansion.with(|x| x.is_expanded(key)));
+    let type_name = entry.event.kind.type_name();
+    let flow_id = entry.event.flow_id().0.clone();
+    let short = short_flow_id(&flow_id).to_owned();
+    let flow_title = format!("flow {flow_id}");
+    // Pretty JSON only when opened: most cards are never opened.
+    let json = {
+        let entry = Arc::clone(&entry);
+        move || serde_json::to_string_pretty(&entry.event).unwrap_or_default()
+    };
+    view! {
+        <article
+            class=format!("card t-{type_name} flow-c{}", entry.colour)
+            class:expanded=move || expanded.get()
+            data-type=type_name
+            data-flow-id=flow_id.clone()
+            data-seq=entry.seq
+        >
+            <button
+                class="card-head"
+                aria-expanded=move || expanded.get().to_string()
+                on:click=move |_| expansion.update(|x| x.toggle(key))
+            >
+                <span class="time">{clock(&entry.event.ts)}</span>
+                <span class=format!("badge t-{type_name}")>{entry.badge}</span>
+                <span class=format!("flow flow-c{}", entry.colour) title=flow_title>{short}</span>
+                <span class="summary">{entry.summary.clone()}</span>
+            </button>
+            <Show when=move || expanded.get()>
+                <pre class="json">{json.clone()}</pre>
+            </Show>
+        </article>
+    }
+}
+
+/// The event's time of day, to the millisecond, in the viewer's time zone.
+fn clock(ts: &Timestamp) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+            ts.0.timestamp_millis() as f64
+        ));
+        format!(
+            "{:02}:{:02}:{:02}.{:03}",
+            date.get_hours(),
+            date.get_minutes(),
+            date.get_seconds(),
+            date.get_milliseconds()
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        ts.0.format("%H:%M:%S%.3f").to_string()
+    }
+}

@@ -1,0 +1,128 @@
+// Starts the real binaries the UI tests need and sends traffic through the proxy.
+import { test as base, expect, Page } from '@playwright/test';
+import { spawn, ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as os from 'os';
+import * as path from 'path';
+import * as readline from 'readline';
+
+const repo = path.resolve(__dirname, '..', '..');
+const release = path.join(repo, 'target', 'release');
+
+function binary(name: string): string {
+  const file = path.join(release, name);
+  if (!fs.existsSync(file)) {
+    throw new Error(`${file} is missing: run ./scripts/test (it builds it)`);
+  }
+  return file;
+}
+
+/** Resolves with the first stdout line matching `pattern` (and the lines so far). */
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    const timer = setTimeout(() => reject(new Error(`${what} printed no ${pattern} in 30 s: ${lines.join('\n')}`)), 30_000);
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.on('line', (line) => {
+      lines.push(line);
+      if (pattern.test(line)) {
+        clearTimeout(timer);
+        resolve(lines);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${what} exited (${code}) early: ${lines.join('\n')}`)));
+  });
+}
+
+export class Mock {
+  constructor(readonly child: ChildProcess, readonly url: string) {}
+  static async start(): Promise<Mock> {
+    const child = spawn(binary('mock_upstream'), ['0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = await waitForLine(child, /^listening on /, 'mock_upstream');
+    return new Mock(child, lines[lines.length - 1].replace('listening on ', '').trim());
+  }
+  stop() { this.child.kill('SIGKILL'); }
+}
+
+export class TraceClaude {
+  constructor(
+    readonly child: ChildProcess,
+    readonly proxyPort: number,
+    readonly webPort: number,
+    readonly logPath: string,
+    readonly sessionsDir: string,
+  ) {}
+
+  static async start(upstream: string, opts: { webPort?: number; sessionsDir?: string } = {}): Promise<TraceClaude> {
+    const sessionsDir = opts.sessionsDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tc-e2e-'));
+    const child = spawn(
+      binary('trace_claude'),
+      ['listen', '--port', '0', '--web-port', String(opts.webPort ?? 0), '--sessions-dir', sessionsDir, '--upstream', upstream],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const lines = await waitForLine(child, /^Press Ctrl\+C/, 'trace_claude');
+    const port = (prefix: string) => Number(lines.find((l) => l.startsWith(prefix))!.split(':').pop());
+    const logPath = lines.find((l) => l.startsWith('✓ Logs: '))!.replace('✓ Logs: ', '');
+    return new TraceClaude(child, port('✓ Proxy listening on'), port('✓ Web UI at'), logPath, sessionsDir);
+  }
+
+  get web(): string { return `http://127.0.0.1:${this.webPort}`; }
+  get proxy(): string { return `http://127.0.0.1:${this.proxyPort}`; }
+
+  /** Sends one request through the proxy and reads the whole answer. */
+  async send(scenario: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<string> {
+    const response = await fetch(`${this.proxy}/v1/messages?beta=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant-api03-E2ESECRETKEYVALUE-abcd', 'x-mock-scenario': scenario, ...init.headers },
+      body: JSON.stringify(init.body ?? { model: 'claude-sonnet-4-5', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    return response.text();
+  }
+
+  logLines(): number {
+    return fs.readFileSync(this.logPath, 'utf8').split('\n').filter((l) => l.length > 0).length;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.on('exit', resolve));
+    this.child.kill('SIGINT');
+    await exited;
+  }
+}
+
+/** A raw HTTP GET with a chosen Host header (fetch may not set Host). */
+export function getWithHost(port: number, pathname: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { host, ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Opens the UI and waits until it is hydrated and following the live stream. */
+export async function openUi(page: Page, tc: TraceClaude): Promise<void> {
+  await page.goto(tc.web);
+  await expect(page.getByRole('status')).toHaveText('live');
+}
+
+export const cards = (page: Page) => page.locator('article[data-type]');
+
+export const test = base.extend<{ tc: TraceClaude }, { mock: Mock }>({
+  mock: [async ({}, use) => {
+    const mock = await Mock.start();
+    await use(mock);
+    mock.stop();
+  }, { scope: 'worker' }],
+  tc: async ({ mock }, use) => {
+    const tc = await TraceClaude.start(mock.url);
+    await use(tc);
+    await tc.stop();
+  },
+});
+
+export { expect };
