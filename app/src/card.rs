@@ -7,12 +7,15 @@ use shared::Timestamp;
 
 use crate::summary::short_flow_id;
 use crate::timeline::Entry;
-use crate::Expansion;
+use crate::Ui;
 
 #[component]
-pub fn Card(entry: Arc<Entry>, expansion: RwSignal<Expansion>) -> impl IntoView {
+pub fn Card(entry: Arc<Entry>, ui: Ui) -> impl IntoView {
     let key = entry.key;
+    let expansion = ui.expansion;
     let expanded = Memo::new(move |_| expansion.with(|x| x.is_expanded(key)));
+    let node = NodeRef::<leptos::html::Article>::new();
+    measure_when_open(key, expanded, node, ui);
     let type_name = entry.event.kind.type_name();
     let flow_id = entry.event.flow_id().0.clone();
     let short = short_flow_id(&flow_id).to_owned();
@@ -24,6 +27,7 @@ pub fn Card(entry: Arc<Entry>, expansion: RwSignal<Expansion>) -> impl IntoView 
     };
     view! {
         <article
+            node_ref=node
             class=format!("card t-{type_name} flow-c{}", entry.colour)
             class:expanded=move || expanded.get()
             data-type=type_name
@@ -45,6 +49,36 @@ pub fn Card(entry: Arc<Entry>, expansion: RwSignal<Expansion>) -> impl IntoView 
             </Show>
         </article>
     }
+}
+
+/// Records an open card's rendered height, so that the timeline can place
+/// the cards after it without rendering everything before.
+fn measure_when_open(
+    key: usize,
+    expanded: Memo<bool>,
+    node: NodeRef<leptos::html::Article>,
+    ui: Ui,
+) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if !expanded.get() {
+            return;
+        }
+        request_animation_frame(move || {
+            let Some(el) = node.get_untracked() else {
+                return;
+            };
+            let height = f64::from(el.offset_height());
+            let known = ui.measured.with_untracked(|m| m.get(&key).copied());
+            if height > 0.0 && known.is_none_or(|h| (h - height).abs() > 0.5) {
+                ui.measured.update(|m| {
+                    m.insert(key, height);
+                });
+            }
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (key, expanded, node, ui);
 }
 
 /// The event's time of day, to the millisecond, in the viewer's time zone.

@@ -12,8 +12,9 @@ mod live;
 #[cfg(feature = "ssr")]
 mod shell;
 mod toolbar;
+pub mod window;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 
@@ -83,9 +84,44 @@ pub struct Ui {
     /// What the server said about its session: log file, proxy address.
     pub session: RwSignal<Option<serde_json::Value>>,
     pub scroller: NodeRef<leptos::html::Main>,
+    /// The timeline's scroll position and height, in CSS pixels.
+    pub viewport: RwSignal<(f64, f64)>,
+    /// Heights of open cards as rendered, by entry key.
+    pub measured: RwSignal<HashMap<usize, f64>>,
+}
+
+/// Sizes the spacers that stand in for the cards not rendered. Set through
+/// the CSSOM: the CSP forbids style attributes, not style properties.
+fn spacers(
+    window: Memo<window::Window>,
+    before: NodeRef<leptos::html::Div>,
+    after: NodeRef<leptos::html::Div>,
+) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let w = window.get();
+        for (node, height) in [(before, w.space_before), (after, w.space_after)] {
+            if let Some(el) = node.get() {
+                let html: &web_sys::HtmlElement = &el;
+                let _ = html.style().set_property("height", &format!("{height}px"));
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (window, before, after);
 }
 
 impl Ui {
+    /// Takes the timeline's scroll position and size from the page.
+    pub fn read_viewport(self) {
+        if let Some(el) = self.scroller.get_untracked() {
+            let now = (f64::from(el.scroll_top()), f64::from(el.client_height()));
+            if self.viewport.get_untracked() != now {
+                self.viewport.set(now);
+            }
+        }
+    }
+
     /// Scrolls the timeline to its end after the browser has laid out the
     /// newest cards.
     pub fn scroll_to_end(self) {
@@ -94,6 +130,7 @@ impl Ui {
             if let Some(el) = self.scroller.get_untracked() {
                 el.set_scroll_top(el.scroll_height());
             }
+            self.read_viewport();
         });
     }
 }
@@ -108,8 +145,17 @@ pub fn App() -> impl IntoView {
         connection: RwSignal::new(Connection::Connecting),
         session: RwSignal::new(None),
         scroller: NodeRef::new(),
+        viewport: RwSignal::new((0.0, 800.0)),
+        measured: RwSignal::new(HashMap::new()),
     };
     live::follow(ui);
+    #[cfg(feature = "hydrate")]
+    {
+        // The first layout, and again whenever the window is resized.
+        Effect::new(move |_| ui.read_viewport());
+        let resize = window_event_listener(leptos::ev::resize, move |_| ui.read_viewport());
+        on_cleanup(move || resize.remove());
+    }
 
     let shown = Memo::new(move |_| {
         let filters = ui.filters.get();
@@ -122,6 +168,23 @@ pub fn App() -> impl IntoView {
         })
     });
     let total = Memo::new(move |_| ui.timeline.with(|t| t.shown().len()));
+    let window = Memo::new(move |_| {
+        let (top, height) = ui.viewport.get();
+        shown.with(|rows| {
+            ui.expansion.with(|x| {
+                ui.measured
+                    .with(|m| window::layout(rows, x, m, top, height))
+            })
+        })
+    });
+    let rendered = move || {
+        let w = window.get();
+        shown.with(|rows| rows[w.first..w.end].to_vec())
+    };
+    let before = NodeRef::<leptos::html::Div>::new();
+    let after = NodeRef::<leptos::html::Div>::new();
+    spacers(window, before, after);
+    let on_scroll = move |_| ui.read_viewport();
 
     view! {
         <div class="app">
@@ -136,13 +199,15 @@ pub fn App() -> impl IntoView {
                 <ConnectionStatus connection=ui.connection/>
             </header>
             <toolbar::Toolbar ui=ui shown=Signal::derive(move || shown.with(Vec::len)) total=total.into()/>
-            <main class="timeline" node_ref=ui.scroller aria-label="Timeline">
+            <main class="timeline" node_ref=ui.scroller aria-label="Timeline" on:scroll=on_scroll>
                 <Show when=move || total.get() == 0>
                     <Waiting ui=ui/>
                 </Show>
-                <For each=move || shown.get() key=|entry| entry.key let:entry>
-                    <card::Card entry=entry expansion=ui.expansion/>
+                <div class="space" node_ref=before></div>
+                <For each=rendered key=|entry| entry.key let:entry>
+                    <card::Card entry=entry ui=ui/>
                 </For>
+                <div class="space" node_ref=after></div>
             </main>
         </div>
     }

@@ -67,9 +67,16 @@ test('cards expand and collapse, one by one and all at once', async ({ page, tc 
   await delta.locator('.card-head').click();
   await expect(delta.locator('pre.json')).toHaveCount(0);
 
+  // Expand All opens every card, those rendered now and those scrolled to later.
   await page.getByRole('button', { name: 'Expand All' }).click();
-  await expect(page.locator('pre.json')).toHaveCount(11);
+  await expect(page.locator('pre.json').first()).toBeVisible();
+  const rendered = await cards(page).count();
+  await expect(page.locator('pre.json')).toHaveCount(rendered);
   await page.screenshot({ path: 'test-results/expanded.png' });
+  await page.locator('main.timeline').evaluate((el) => (el.scrollTop = el.scrollHeight));
+  const last = page.locator('article[data-type="stream_end"]');
+  await expect(last).toBeInViewport();
+  await expect(last.locator('pre.json')).toContainText('"type": "stream_end"');
   await page.getByRole('button', { name: 'Collapse All' }).click();
   await expect(page.locator('pre.json')).toHaveCount(0);
 });
@@ -93,15 +100,17 @@ test('auto-scroll follows new events; off, the view stays where the user is', as
   const autoscroll = page.getByLabel('Auto-scroll');
   await expect(autoscroll).toBeChecked();
   await tc.send('slow', { headers: { 'x-mock-count': '60', 'x-mock-interval-ms': '1' } });
-  await expect(cards(page)).toHaveCount(2 + 66 + 1);
+  await expect(page.locator('[data-role="counts"]')).toHaveText('69 events');
   await expect.poll(distanceFromEnd).toBeLessThan(5);
+  await expect(page.locator('article[data-type="stream_end"]')).toBeInViewport();
 
   await autoscroll.uncheck();
   await timeline.evaluate((el) => (el.scrollTop = 0));
   await tc.send('slow', { headers: { 'x-mock-count': '60', 'x-mock-interval-ms': '1' } });
-  await expect(cards(page)).toHaveCount(2 * 69);
+  await expect(page.locator('[data-role="counts"]')).toHaveText('138 events');
   await page.waitForTimeout(300);
   expect(await timeline.evaluate((el) => el.scrollTop)).toBe(0);
+  await expect(cards(page).first()).toHaveAttribute('data-seq', '1');
 
   await autoscroll.check();
   await expect.poll(distanceFromEnd).toBeLessThan(5);
@@ -118,10 +127,12 @@ test('text from the traffic is shown as text and never runs', async ({ page, tc 
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await openUi(page, tc);
   await expect(cards(page)).toHaveCount(10);
-  await page.getByRole('button', { name: 'Expand All' }).click();
-  await expect(page.locator('article[data-type="request"] pre.json')).toContainText(requestPayload.replace(/"/g, '\\"'));
+  const request = page.locator('article[data-type="request"]');
+  await request.locator('.card-head').click();
+  await expect(request.locator('pre.json')).toContainText(requestPayload.replace(/"/g, '\\"'));
   const answer = page.locator('article[data-type="sse"]').filter({ hasText: '<script>window.__xss_answer=1</script>' });
   await expect(answer).toHaveCount(1);
+  await answer.locator('.card-head').click();
   await expect(answer.locator('.summary')).toContainText('text_delta "<script>window.__xss_answer=1</script><img src=y');
   await expect(answer.locator('pre.json')).toContainText('<img src=y onerror=');
   expect(await page.locator('img').count()).toBe(0);
