@@ -77,6 +77,34 @@ test('a session of 20,000 events loads and scrolls smoothly', async ({ page, tc 
   await page.screenshot({ path: 'test-results/scale-20000.png' });
 });
 
+test('a new event is on screen within moments of the proxy seeing it', async ({ page, tc }) => {
+  await openUi(page, tc);
+  // The page notes when each response card is added; the event's own
+  // timestamp is when the proxy saw it (same machine, same clock).
+  await page.evaluate(() => {
+    const w = window as any;
+    w.__shown = {};
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of Array.from(r.addedNodes)) {
+        const el = n as Element;
+        if (el.getAttribute?.('data-type') === 'response') w.__shown[el.getAttribute('data-flow-id')!] = Date.now();
+      }
+    }).observe(document.querySelector('main.timeline')!, { childList: true });
+  });
+  for (let i = 0; i < 10; i++) {
+    await tc.send('json');
+    await page.waitForTimeout(150);
+  }
+  await expect(page.locator('article[data-type="response"]')).toHaveCount(10);
+  const shown: Record<string, number> = await page.evaluate(() => (window as any).__shown);
+  const responses = require('fs').readFileSync(tc.logPath, 'utf8').trim().split('\n')
+    .map((l: string) => JSON.parse(l)).filter((e: any) => e.type === 'response');
+  expect(responses.length).toBe(10);
+  const delays = responses.map((e: any) => shown[e.flow_id] - Date.parse(e.ts));
+  delays.sort((a, b) => a - b);
+  report('proxy saw the response → its card in the page (ms, median and max of 10)', { median: delays[5], max: delays[9] });
+});
+
 test('a live burst of 1,000 events a second does not freeze the page', async ({ page, tc }) => {
   await openUi(page, tc);
   let sent: Promise<string> | undefined;

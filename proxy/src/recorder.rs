@@ -76,29 +76,32 @@ enum BodyState {
     Whole(Vec<u8>),
 }
 
-/// Bounds what has been forwarded but not yet recorded, in KiB of response
-/// body. Within it, forwarding never waits for the recorder; past it (the
-/// recorder is 64 MiB behind, which only a machine out of CPU sees) a flow
-/// waits for room before reading more from the upstream. Slowing a stream is
-/// the only choice that neither loses events nor lets memory grow without end.
+/// Bounds the memory held by what has been forwarded but not yet recorded.
+/// Within it, forwarding never waits for the recorder; past it (the recorder
+/// is 16 MiB behind, which only a machine out of CPU sees) a flow waits for
+/// room before reading more from the upstream. Slowing a stream is the only
+/// choice that neither loses events nor lets memory grow without end.
 pub(crate) struct Backlog(Arc<Semaphore>);
 
-const BACKLOG_BUDGET_KIB: u32 = 64 * 1024;
+/// One permit stands for this many bytes held.
+const UNIT: usize = 128;
+const BUDGET_UNITS: u32 = (16 << 20) / UNIT as u32;
 
 impl Backlog {
     pub(crate) fn new() -> Self {
-        Backlog(Arc::new(Semaphore::new(BACKLOG_BUDGET_KIB as usize)))
+        Backlog(Arc::new(Semaphore::new(BUDGET_UNITS as usize)))
     }
 
     pub(crate) fn semaphore(&self) -> &Arc<Semaphore> {
         &self.0
     }
 
-    /// The permits a body chunk of `len` bytes costs.
+    /// The permits a body chunk of `len` bytes costs: its bytes, plus one
+    /// unit for the message carrying it.
     pub(crate) fn cost(len: usize) -> u32 {
-        u32::try_from(len / 1024 + 1)
+        u32::try_from(len.div_ceil(UNIT) + 1)
             .unwrap_or(u32::MAX)
-            .min(BACKLOG_BUDGET_KIB)
+            .min(BUDGET_UNITS)
     }
 }
 
