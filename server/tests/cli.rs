@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use testkit::{MockUpstream, TraceClaude};
 
@@ -16,6 +15,22 @@ fn run(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
+}
+
+/// `trace_claude listen` on free ports, writing into `sessions`, plus `extra`.
+fn listen(sessions: &Path, extra: &[&str]) -> Output {
+    let sessions = sessions.to_str().unwrap();
+    let mut args = vec![
+        "listen",
+        "--port",
+        "0",
+        "--web-port",
+        "0",
+        "--sessions-dir",
+        sessions,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
 }
 
 /// A failed command prints exactly one line, no panic, and exits non-zero.
@@ -65,17 +80,7 @@ fn usage_errors_are_one_line() {
 fn a_bad_upstream_url_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let sessions = dir.path().join("s");
-    let out = run(&[
-        "listen",
-        "--port",
-        "0",
-        "--web-port",
-        "0",
-        "--sessions-dir",
-        sessions.to_str().unwrap(),
-        "--upstream",
-        "not a url",
-    ]);
+    let out = listen(&sessions, &["--upstream", "not a url"]);
     assert_one_line_error(&out, "not a url");
     let out = Command::new(bin())
         .args([
@@ -132,16 +137,10 @@ fn an_unwritable_sessions_dir_is_one_line() {
     let file = dir.path().join("a-file");
     std::fs::write(&file, "not a directory").unwrap();
     let sessions = file.join("sessions");
-    let out = run(&[
-        "listen",
-        "--port",
-        "0",
-        "--web-port",
-        "0",
-        "--sessions-dir",
-        sessions.to_str().unwrap(),
-    ]);
-    assert_one_line_error(&out, "cannot create the sessions directory");
+    assert_one_line_error(
+        &listen(&sessions, &[]),
+        "cannot create the sessions directory",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,47 +201,21 @@ async fn the_banner_names_the_real_ports_and_log_and_ctrl_c_flushes_and_exits_0(
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_sessions_in_the_same_second_get_two_files() {
+async fn sessions_started_in_the_same_second_get_files_of_their_own() {
     let mock = MockUpstream::start().await.unwrap();
-    let a = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
-    let sessions = a.log_path.parent().unwrap().to_owned();
-    let mut names = vec![a.log_path.clone()];
-    for _ in 0..2 {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(bin())
-            .args([
-                "listen",
-                "--port",
-                "0",
-                "--web-port",
-                "0",
-                "--upstream",
-                &mock.url(),
-                "--sessions-dir",
-            ])
-            .arg(&sessions)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-        let pid = out.id();
-        Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .unwrap();
-        let output = out.wait_with_output().unwrap();
-        let text = String::from_utf8_lossy(&output.stdout);
-        let line = text
-            .lines()
-            .find_map(|l| l.strip_prefix("✓ Logs: "))
-            .unwrap()
-            .to_owned();
-        names.push(line.into());
-        drop(dir);
-    }
+    let first = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let sessions = first.log_path.parent().unwrap().to_owned();
+    let others: Vec<TraceClaude> = (0..2)
+        .map(|_| TraceClaude::start_with_sessions(bin(), &mock.url(), &sessions).unwrap())
+        .collect();
+    let mut names: Vec<_> = std::iter::once(&first)
+        .chain(&others)
+        .map(|tc| tc.log_path.clone())
+        .collect();
     names.sort();
     names.dedup();
     assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(std::fs::read_dir(&sessions).unwrap().count(), 3);
 }
 
 mod run_command {

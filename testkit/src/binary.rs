@@ -32,16 +32,26 @@ impl TraceClaude {
     /// directory, forwarding to `upstream`, plus `extra` arguments.
     pub fn start(bin: &Path, upstream: &str, extra: &[&str]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        Self::start_in(bin, upstream, extra, dir)
+        let sessions = dir.path().join("sessions");
+        Self::start_in(bin, upstream, &sessions, extra, dir)
     }
 
-    pub fn start_in(
+    /// Like [`TraceClaude::start`], writing its log into `sessions`.
+    pub fn start_with_sessions(
         bin: &Path,
         upstream: &str,
+        sessions: &Path,
+    ) -> anyhow::Result<Self> {
+        Self::start_in(bin, upstream, sessions, &[], tempfile::tempdir()?)
+    }
+
+    fn start_in(
+        bin: &Path,
+        upstream: &str,
+        sessions: &Path,
         extra: &[&str],
         dir: tempfile::TempDir,
     ) -> anyhow::Result<Self> {
-        let sessions = dir.path().join("sessions");
         let stderr_path = dir.path().join("stderr.txt");
         let mut child = Command::new(bin)
             .args([
@@ -54,7 +64,7 @@ impl TraceClaude {
                 upstream,
             ])
             .arg("--sessions-dir")
-            .arg(&sessions)
+            .arg(sessions)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
