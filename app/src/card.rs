@@ -17,7 +17,7 @@ pub fn Card(entry: Arc<Entry>, ui: Ui) -> impl IntoView {
     let node = NodeRef::<leptos::html::Article>::new();
     measure_when_open(key, expanded, node, ui);
     let type_name = entry.event.kind.type_name();
-    let flow_id = entry.event.flow_id().0.clone();
+    let flow_id = entry.event.flow_id().as_str().to_owned();
     let short = short_flow_id(&flow_id).to_owned();
     let flow_title = format!("flow {flow_id}");
     // Pretty JSON only when opened: most cards are never opened.

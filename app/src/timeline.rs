@@ -70,7 +70,7 @@ impl Timeline {
             seq,
             badge: summary::badge(&event.kind),
             summary: summary::summary(&event.kind),
-            colour: summary::flow_colour(&event.flow_id().0),
+            colour: summary::flow_colour(event.flow_id().as_str()),
             event,
         };
         self.entries.push(Arc::new(entry));

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,14 +11,19 @@ use crate::{Body, Timestamp};
 pub type Headers = IndexMap<String, String>;
 
 /// Identifies one exchange (request and its response) across all its events.
+/// Shared, not copied: the proxy tags every forwarded chunk with it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct FlowId(pub String);
+pub struct FlowId(pub Arc<str>);
 
 impl FlowId {
     /// A fresh random id: 16 hex digits, unique enough across saved sessions.
     pub fn random() -> Self {
-        FlowId(format!("{:016x}", rand_u64()))
+        FlowId(format!("{:016x}", rand_u64()).into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -267,6 +274,6 @@ mod tests {
         let line =
             r#"{"ts":"2026-03-29T11:27:07.000001Z","type":"stream_end","flow_id":"f","later":1}"#;
         let event: Event = serde_json::from_str(line).unwrap();
-        assert_eq!(event.flow_id().0, "f");
+        assert_eq!(event.flow_id().as_str(), "f");
     }
 }
