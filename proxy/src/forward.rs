@@ -17,7 +17,6 @@ use shared::{ErrorStage, FlowId, Timestamp};
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 use crate::recorder::{Backlog, Message, Observation, ObservationSender};
-use crate::redact;
 use crate::Proxy;
 
 pub(crate) type ProxyBody = Either<Full<Bytes>, StreamBody<RecordingStream>>;
@@ -144,7 +143,7 @@ impl Proxy {
             .map(str::to_owned);
         reporter.report(Observation::ResponseHead {
             status: status.as_u16(),
-            headers: redact::log_headers(&response_headers, self.config.redact),
+            headers: response_headers.clone(),
             streaming,
             content_encoding,
         });
@@ -186,22 +185,10 @@ impl Proxy {
         headers: &HeaderMap,
         body: Bytes,
     ) {
-        let redact_on = self.config.redact;
-        let mut logged = redact::log_headers(headers, redact_on);
-        // Log the Host the upstream receives, not the proxy's own.
-        logged.shift_insert(
-            0,
-            "host".to_owned(),
-            self.config.upstream.authority().to_owned(),
-        );
         reporter.report(Observation::Request {
-            method: method.as_str().to_owned(),
-            path: if redact_on {
-                redact::redact_path(path)
-            } else {
-                path.to_owned()
-            },
-            headers: logged,
+            method: method.clone(),
+            path: path.to_owned(),
+            headers: headers.clone(),
             body,
         });
     }

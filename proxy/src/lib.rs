@@ -63,7 +63,11 @@ impl Proxy {
             .pool_idle_timeout(Duration::from_secs(90))
             .build()?;
         let backlog = recorder::Backlog::new();
-        let observations = recorder::spawn(sink, Arc::clone(backlog.semaphore()))?;
+        let settings = recorder::Settings {
+            redact: config.redact,
+            upstream_host: config.upstream.authority().to_owned(),
+        };
+        let observations = recorder::spawn(sink, settings, Arc::clone(backlog.semaphore()))?;
         Ok(Arc::new(Proxy {
             config,
             client,

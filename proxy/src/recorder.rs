@@ -10,27 +10,28 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use serde_json::Value;
 use shared::{
-    Body, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response,
-    ResponseHeaders, SseEvent, StreamEnd, Timestamp,
+    Body, ErrorStage, Event, EventKind, FlowError, FlowId, Request, Response, ResponseHeaders,
+    SseEvent, StreamEnd, Timestamp,
 };
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::decode::Decoder;
+use crate::redact;
 use crate::sse::{RawSseEvent, SseParser};
 
 /// What the forwarding path saw, in the order it saw it.
 pub(crate) enum Observation {
     Request {
-        method: String,
+        method: http::Method,
         path: String,
-        headers: Headers,
+        headers: http::HeaderMap,
         body: Bytes,
     },
     ResponseHead {
         status: u16,
-        headers: Headers,
+        headers: http::HeaderMap,
         streaming: bool,
         content_encoding: Option<String>,
     },
@@ -106,8 +107,17 @@ impl Backlog {
 }
 
 /// Starts the recorder thread; it ends when every sender is gone.
+/// How observations become log lines.
+pub(crate) struct Settings {
+    /// Redact credentials in headers and query strings.
+    pub redact: bool,
+    /// The `Host` requests carry upstream, which the log shows.
+    pub upstream_host: String,
+}
+
 pub(crate) fn spawn<S: EventSink>(
     sink: S,
+    settings: Settings,
     backlog: Arc<Semaphore>,
 ) -> std::io::Result<ObservationSender> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
@@ -118,6 +128,7 @@ pub(crate) fn spawn<S: EventSink>(
                 flows: HashMap::new(),
                 sink,
                 scratch: Vec::new(),
+                settings,
                 backlog,
             };
             loop {
@@ -149,6 +160,7 @@ struct Recorder<S> {
     flows: HashMap<FlowId, FlowState>,
     sink: S,
     scratch: Vec<RawSseEvent>,
+    settings: Settings,
     backlog: Arc<Semaphore>,
 }
 
@@ -164,16 +176,26 @@ impl<S: EventSink> Recorder<S> {
                 path,
                 headers,
                 body,
-            } => self.emit(
-                ts,
-                EventKind::Request(Request {
-                    flow_id: flow,
-                    method,
-                    path,
-                    headers,
-                    body: Body::from_bytes(&body),
-                }),
-            ),
+            } => {
+                let redact = self.settings.redact;
+                let mut logged = redact::log_headers(&headers, redact);
+                // Log the Host the upstream receives, not the proxy's own.
+                logged.shift_insert(0, "host".to_owned(), self.settings.upstream_host.clone());
+                self.emit(
+                    ts,
+                    EventKind::Request(Request {
+                        flow_id: flow,
+                        method: method.as_str().to_owned(),
+                        path: if redact {
+                            redact::redact_path(&path)
+                        } else {
+                            path
+                        },
+                        headers: logged,
+                        body: Body::from_bytes(&body),
+                    }),
+                )
+            }
             Observation::ResponseHead {
                 status,
                 headers,
@@ -195,7 +217,7 @@ impl<S: EventSink> Recorder<S> {
                     EventKind::ResponseHeaders(ResponseHeaders {
                         flow_id: flow.clone(),
                         status_code: status,
-                        headers,
+                        headers: redact::log_headers(&headers, self.settings.redact),
                         streaming,
                     }),
                 );
