@@ -202,6 +202,15 @@ impl<S: EventSink> Recorder<S> {
                 streaming,
                 content_encoding,
             } => {
+                self.emit(
+                    ts,
+                    EventKind::ResponseHeaders(ResponseHeaders {
+                        flow_id: flow.clone(),
+                        status_code: status,
+                        headers: redact::log_headers(&headers, self.settings.redact),
+                        streaming,
+                    }),
+                );
                 let decoder = match Decoder::for_encoding(content_encoding.as_deref()) {
                     Ok(d) => Some(d),
                     Err(e) => {
@@ -212,15 +221,6 @@ impl<S: EventSink> Recorder<S> {
                         None
                     }
                 };
-                self.emit(
-                    ts,
-                    EventKind::ResponseHeaders(ResponseHeaders {
-                        flow_id: flow.clone(),
-                        status_code: status,
-                        headers: redact::log_headers(&headers, self.settings.redact),
-                        streaming,
-                    }),
-                );
                 let body = if streaming {
                     BodyState::Stream(SseParser::new())
                 } else {

@@ -232,6 +232,31 @@ async fn compressed_streams_pass_through_as_sent_and_are_logged_decoded() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_content_encoding_passes_through_and_is_logged_as_received() {
+    let mock = MockUpstream::start().await.unwrap();
+    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let response = post(&tc, "json", &[("x-mock-label-encoding", "compress")]).await;
+    assert_eq!(response.headers()["content-encoding"], "compress");
+    let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let (_, events) = finished_flow(&tc, 0);
+    let refs: Vec<&Value> = events.iter().collect();
+    // The headers come first, then the note that the body could not be decoded.
+    assert_eq!(
+        shape(&refs),
+        ["request", "response_headers", "error", "response"]
+    );
+    assert_eq!(events[2]["stage"], "decode");
+    assert!(events[2]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"compress\""));
+    assert_eq!(
+        events[3]["body"], body,
+        "the body is logged whole, as received"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn upstream_errors_pass_through_untouched_and_are_logged_with_their_bodies() {
     let mock = MockUpstream::start().await.unwrap();
     let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();

@@ -112,7 +112,8 @@ pub enum Scenario {
     Text,
     /// Thinking, then a tool_use whose input arrives in three deltas.
     ThinkingTool,
-    /// A non-streaming JSON message.
+    /// A non-streaming JSON message (compressed with `x-mock-encoding`, or
+    /// merely labelled with `x-mock-label-encoding`).
     Json,
     /// 529 with the API's overloaded error body.
     Overloaded,
@@ -230,6 +231,13 @@ async fn respond(
                     "content-encoding",
                     hyper::header::HeaderValue::from_static(enc.header()),
                 );
+            }
+            // A Content-Encoding label the body does not really have.
+            if let Some(label) = seen
+                .header("x-mock-label-encoding")
+                .and_then(|l| hyper::header::HeaderValue::from_str(l).ok())
+            {
+                response.headers_mut().insert("content-encoding", label);
             }
             response
         }
