@@ -5,7 +5,6 @@
 use std::io::{self, Write};
 
 pub enum Decoder {
-    Identity,
     Gzip(flate2::write::GzDecoder<Vec<u8>>),
     Deflate(flate2::write::ZlibDecoder<Vec<u8>>),
     Brotli(Box<brotli::DecompressorWriter<Vec<u8>>>),
@@ -17,11 +16,12 @@ pub enum Decoder {
 pub struct UnsupportedEncoding(pub String);
 
 impl Decoder {
-    /// The decoder for a `Content-Encoding` header value (absent means identity).
-    pub fn for_encoding(encoding: Option<&str>) -> Result<Self, UnsupportedEncoding> {
+    /// The decoder for a `Content-Encoding` header value; `None` when the
+    /// body is not encoded (no header, or `identity`).
+    pub fn for_encoding(encoding: Option<&str>) -> Result<Option<Self>, UnsupportedEncoding> {
         let name = encoding.map(|e| e.trim().to_ascii_lowercase());
-        Ok(match name.as_deref() {
-            None | Some("") | Some("identity") => Decoder::Identity,
+        Ok(Some(match name.as_deref() {
+            None | Some("") | Some("identity") => return Ok(None),
             Some("gzip") | Some("x-gzip") => {
                 Decoder::Gzip(flate2::write::GzDecoder::new(Vec::new()))
             }
@@ -34,7 +34,7 @@ impl Decoder {
                     .map_err(|_| UnsupportedEncoding("zstd".into()))?,
             ),
             Some(other) => return Err(UnsupportedEncoding(other.to_owned())),
-        })
+        }))
     }
 
     /// Feeds compressed bytes; returns whatever they decoded to so far.
@@ -49,7 +49,6 @@ impl Decoder {
             Ok(std::mem::take(out(w)))
         }
         match self {
-            Decoder::Identity => Ok(chunk.to_vec()),
             Decoder::Gzip(d) => run(d, chunk, |d| d.get_mut()),
             Decoder::Deflate(d) => run(d, chunk, |d| d.get_mut()),
             Decoder::Brotli(d) => run(d.as_mut(), chunk, |d| d.get_mut()),
@@ -60,7 +59,6 @@ impl Decoder {
     /// The stream ended: returns the last bytes and reports a truncated stream.
     pub fn finish(self) -> io::Result<Vec<u8>> {
         match self {
-            Decoder::Identity => Ok(Vec::new()),
             Decoder::Gzip(d) => d.finish(),
             Decoder::Deflate(d) => d.finish(),
             Decoder::Brotli(d) => d.into_inner().map_err(|_| {
@@ -81,7 +79,7 @@ mod tests {
     const TEXT: &[u8] = b"event: ping\ndata: {\"type\":\"ping\"}\n\n";
 
     fn decode_in_pieces(encoding: &str, compressed: &[u8]) -> Vec<u8> {
-        let mut d = Decoder::for_encoding(Some(encoding)).unwrap();
+        let mut d = Decoder::for_encoding(Some(encoding)).unwrap().unwrap();
         let mut out = Vec::new();
         for piece in compressed.chunks(3) {
             out.extend(d.push(piece).unwrap());
@@ -106,6 +104,13 @@ mod tests {
 
         let zs = zstd::encode_all(TEXT, 3).unwrap();
         assert_eq!(decode_in_pieces("zstd", &zs), TEXT);
+    }
+
+    #[test]
+    fn identity_needs_no_decoder() {
+        for plain in [None, Some(""), Some("identity"), Some(" Identity ")] {
+            assert!(Decoder::for_encoding(plain).unwrap().is_none(), "{plain:?}");
+        }
     }
 
     #[test]

@@ -68,6 +68,7 @@ pub trait EventSink: Send + 'static {
 /// Per-flow recording state between the response head and its end.
 struct FlowState {
     status: u16,
+    /// None for a body that is not encoded, or one that could not be decoded.
     decoder: Option<Decoder>,
     body: BodyState,
 }
@@ -212,7 +213,7 @@ impl<S: EventSink> Recorder<S> {
                     }),
                 );
                 let decoder = match Decoder::for_encoding(content_encoding.as_deref()) {
-                    Ok(d) => Some(d),
+                    Ok(d) => d,
                     Err(e) => {
                         self.emit(
                             ts,
@@ -306,7 +307,7 @@ impl<S: EventSink> Recorder<S> {
             return;
         };
         let decoded = match &mut state.decoder {
-            Some(Decoder::Identity) | None => {
+            None => {
                 self.take_body_bytes(flow, ts, bytes);
                 return;
             }
