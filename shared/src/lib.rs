@@ -5,10 +5,12 @@
 //! Fields may be added over time, never renamed or removed (see SPEC.md).
 
 mod body;
+pub mod conversation;
 mod event;
 mod timestamp;
 
 pub use body::Body;
+pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
