@@ -7,6 +7,7 @@
 mod body;
 pub mod conversation;
 mod event;
+pub mod reassemble;
 mod timestamp;
 
 pub use body::Body;
@@ -15,4 +16,5 @@ pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
 };
+pub use reassemble::{reassemble, Assembled, AssembledBlock};
 pub use timestamp::Timestamp;
