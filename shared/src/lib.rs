@@ -5,12 +5,14 @@
 //! Fields may be added over time, never renamed or removed (see SPEC.md).
 
 mod body;
+pub mod context_diff;
 pub mod conversation;
 mod event;
 pub mod reassemble;
 mod timestamp;
 
 pub use body::Body;
+pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
