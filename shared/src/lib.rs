@@ -3,6 +3,10 @@
 //! The serde serialization of [`Event`] *is* the session log's line format, so the
 //! proxy, the log writer, the event API and the browser app cannot disagree on it.
 //! Fields may be added over time, never renamed or removed (see SPEC.md).
+//!
+//! Beside it, pure readings of logged events that server and browser both need:
+//! a request as a [`Conversation`], a response [`reassemble`]d, the [`context_diff`]
+//! between two requests.
 
 mod body;
 pub mod context_diff;
