@@ -6,11 +6,17 @@
 
 mod body;
 mod event;
+mod flow;
+mod pricing;
 mod timestamp;
+mod totals;
 
 pub use body::Body;
 pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
 };
+pub use flow::{FlowState, FlowSummary, RequestFacts, Usage};
+pub use pricing::{ModelPrice, Prices, PricesError};
 pub use timestamp::Timestamp;
+pub use totals::{percentile, ModelTotals, Totals, UNKNOWN_MODEL};
