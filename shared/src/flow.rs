@@ -1,0 +1,425 @@
+//! One exchange (a flow) summed up from its events: what was asked, how it
+//! went, how long it took and what it used.
+//!
+//! The summary is built incrementally, one event at a time in log order, so
+//! the server can keep it current for a live session and the `stats` command
+//! can fold a log into it without holding events. Every field comes from the
+//! traffic, which may be odd (non-JSON bodies, missing or mistyped fields, a
+//! log cut at the front): such data leaves a field `None`, never a panic.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Body, ErrorStage, Event, EventKind, FlowId, Request, Timestamp};
+
+/// Token counts of one Messages call, as the API's `usage` object gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    /// All cache writes, whatever their lifetime (the API's own total).
+    pub cache_creation_input_tokens: u64,
+    /// The part of `cache_creation_input_tokens` written with the 1-hour
+    /// lifetime (`usage.cache_creation.ephemeral_1h_input_tokens`): it is
+    /// priced higher than the 5-minute writes, so it must be told apart.
+    #[serde(default)]
+    pub cache_creation_1h_input_tokens: u64,
+    /// Server-side web searches (`usage.server_tool_use.web_search_requests`),
+    /// billed per search on top of tokens.
+    #[serde(default)]
+    pub web_search_requests: u64,
+}
+
+impl Usage {
+    /// Reads an API `usage` object; `None` when it is not an object.
+    /// Missing or mistyped counts read as 0.
+    pub fn from_json(usage: &Value) -> Option<Usage> {
+        let mut read = Usage::default();
+        read.update_from_json(usage).then_some(read)
+    }
+
+    /// Overwrites the counts present in an API `usage` object, keeping the
+    /// others: `message_delta` repeats only some of them. Returns false (and
+    /// changes nothing) when `usage` is not an object.
+    pub fn update_from_json(&mut self, usage: &Value) -> bool {
+        let Some(map) = usage.as_object() else {
+            return false;
+        };
+        let count = |v: Option<&Value>| v.and_then(Value::as_u64);
+        if let Some(n) = count(map.get("input_tokens")) {
+            self.input_tokens = n;
+        }
+        if let Some(n) = count(map.get("output_tokens")) {
+            self.output_tokens = n;
+        }
+        if let Some(n) = count(map.get("cache_read_input_tokens")) {
+            self.cache_read_input_tokens = n;
+        }
+        if let Some(n) = count(map.get("cache_creation_input_tokens")) {
+            self.cache_creation_input_tokens = n;
+        }
+        if let Some(n) = count(usage.pointer("/cache_creation/ephemeral_1h_input_tokens")) {
+            self.cache_creation_1h_input_tokens = n;
+        }
+        if let Some(n) = count(usage.pointer("/server_tool_use/web_search_requests")) {
+            self.web_search_requests = n;
+        }
+        true
+    }
+
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_read_input_tokens += other.cache_read_input_tokens;
+        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
+        self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
+        self.web_search_requests += other.web_search_requests;
+    }
+
+    /// Every prompt token, whether read from the cache, written to it or neither.
+    pub fn total_input_tokens(&self) -> u64 {
+        self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowState {
+    /// No end seen yet: still running, or the log stops before its end.
+    Pending,
+    Complete,
+    Failed,
+}
+
+/// What the request told us, extracted cheaply (the server's index extracts
+/// these without parsing whole multi-MB bodies).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestFacts {
+    pub method: String,
+    pub path: String,
+    pub session_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub model: Option<String>,
+    pub stream: Option<bool>,
+    pub message_count: Option<u32>,
+}
+
+impl RequestFacts {
+    pub fn from_request(r: &Request) -> Self {
+        let header = |name: &str| {
+            // The log writes names lower-case; a hand-made log may not.
+            r.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let body = match &r.body {
+            Body::Json(v) => Some(v),
+            _ => None,
+        };
+        let field = |name: &str| body.and_then(|b| b.get(name));
+        RequestFacts {
+            method: r.method.clone(),
+            path: r.path.clone(),
+            session_id: header("x-claude-code-session-id"),
+            agent_id: header("x-claude-code-agent-id"),
+            model: field("model").and_then(Value::as_str).map(str::to_owned),
+            stream: field("stream").and_then(Value::as_bool),
+            message_count: field("messages")
+                .and_then(Value::as_array)
+                .and_then(|m| u32::try_from(m.len()).ok()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowSummary {
+    pub flow_id: FlowId,
+    /// Log line number (1-based) of the flow's first event.
+    pub first_seq: u64,
+    pub method: String,
+    pub path: String,
+    pub session_id: Option<String>,
+    pub agent_id: Option<String>,
+    /// The request body's model; else the response's (message_start / response body).
+    pub model: Option<String>,
+    pub message_count: Option<u32>,
+    /// Whether the request asked for a stream (`stream` in its body).
+    #[serde(default)]
+    pub requested_stream: Option<bool>,
+    /// Whether the response was a stream, from response_headers.
+    pub streaming: Option<bool>,
+    /// The response status, or the proxy's own status on an error (e.g. 502).
+    pub status: Option<u16>,
+    /// When the request event was logged.
+    pub started: Option<Timestamp>,
+    /// Response headers, in ms after `started`.
+    pub ttfb_ms: Option<f64>,
+    /// First content_block_delta (any delta type), in ms after `started`.
+    pub ttft_ms: Option<f64>,
+    /// Last content_block_delta, in ms after `started`.
+    pub last_token_ms: Option<f64>,
+    /// The flow's end (stream_end, response or a failure), in ms after `started`.
+    pub duration_ms: Option<f64>,
+    /// `None` when the flow had no Messages usage (HEAD /, count_tokens, errors).
+    pub usage: Option<Usage>,
+    pub stop_reason: Option<String>,
+    pub state: FlowState,
+    /// Why the flow failed: an error event's message, an in-band SSE `error`,
+    /// or an error status's body. A `decode` error's message is kept here too
+    /// when nothing failed, though it does not make the flow Failed.
+    pub error: Option<String>,
+    /// Events seen for this flow.
+    pub events: u32,
+}
+
+impl FlowSummary {
+    pub fn new(flow_id: FlowId, first_seq: u64) -> Self {
+        FlowSummary {
+            flow_id,
+            first_seq,
+            method: String::new(),
+            path: String::new(),
+            session_id: None,
+            agent_id: None,
+            model: None,
+            message_count: None,
+            requested_stream: None,
+            streaming: None,
+            status: None,
+            started: None,
+            ttfb_ms: None,
+            ttft_ms: None,
+            last_token_ms: None,
+            duration_ms: None,
+            usage: None,
+            stop_reason: None,
+            state: FlowState::Pending,
+            error: None,
+            events: 0,
+        }
+    }
+
+    /// Folds in one event of this flow, in log order. Events of another flow
+    /// are ignored: a summary never mixes two exchanges.
+    pub fn accept(&mut self, seq: u64, event: &Event) {
+        if event.flow_id() != &self.flow_id {
+            return;
+        }
+        let ts = event.ts;
+        match &event.kind {
+            EventKind::Request(r) => {
+                self.accept_request(seq, ts, RequestFacts::from_request(r));
+                return;
+            }
+            EventKind::ResponseHeaders(h) => {
+                self.status = Some(h.status_code);
+                self.streaming = Some(h.streaming);
+                self.ttfb_ms = self.since_start(ts);
+            }
+            EventKind::Sse(sse) => self.accept_sse(ts, &sse.event, &sse.data),
+            EventKind::Response(r) => {
+                self.status = Some(r.status_code);
+                if let Body::Json(body) = &r.body {
+                    self.accept_response_body(r.status_code, body);
+                } else if r.status_code >= 400 {
+                    self.fail(error_body_text(&r.body));
+                }
+                self.finish(ts);
+            }
+            EventKind::StreamEnd(_) => self.finish(ts),
+            EventKind::Error(e) => {
+                if e.stage == ErrorStage::Decode {
+                    // The client got its response; only the log's copy is
+                    // undecoded. Not a failure, but worth showing.
+                    if self.error.is_none() {
+                        self.error = Some(e.message.clone());
+                    }
+                } else {
+                    if let Some(status) = e.status_code {
+                        self.status = Some(status);
+                    }
+                    self.fail(e.message.clone());
+                    self.end_at(ts);
+                }
+            }
+        }
+        self.seen(seq);
+    }
+
+    /// The cheap path for requests; `accept` on a Request calls this.
+    pub fn accept_request(&mut self, seq: u64, ts: Timestamp, facts: RequestFacts) {
+        self.method = facts.method;
+        self.path = facts.path;
+        self.session_id = facts.session_id;
+        self.agent_id = facts.agent_id;
+        // The response may have named a model already if events came out of order.
+        if facts.model.is_some() {
+            self.model = facts.model;
+        }
+        self.message_count = facts.message_count;
+        self.requested_stream = facts.stream;
+        self.started = Some(ts);
+        self.seen(seq);
+    }
+
+    /// Output speed once tokens flow: output_tokens over the time from the
+    /// first to the last content delta. `None` without usage, or when fewer
+    /// than two deltas arrived apart in time (nothing to measure).
+    pub fn output_tokens_per_sec(&self) -> Option<f64> {
+        let usage = self.usage?;
+        let span_ms = self.last_token_ms? - self.ttft_ms?;
+        (span_ms > 0.0 && usage.output_tokens > 0)
+            .then(|| usage.output_tokens as f64 / (span_ms / 1000.0))
+    }
+
+    /// The path without its query string (`/v1/messages?beta=true` → `/v1/messages`).
+    pub fn endpoint(&self) -> &str {
+        self.path.split('?').next().unwrap_or_default()
+    }
+
+    /// A call that generates a message (and is billed by its usage), as
+    /// opposed to `count_tokens`, `HEAD /` and the like. A flow whose request
+    /// was cut from the log counts when it reported Messages usage.
+    pub fn is_messages_call(&self) -> bool {
+        if self.path.is_empty() {
+            return self.usage.is_some();
+        }
+        self.endpoint() == "/v1/messages"
+    }
+
+    fn seen(&mut self, seq: u64) {
+        self.events = self.events.saturating_add(1);
+        self.first_seq = self.first_seq.min(seq);
+    }
+
+    fn accept_sse(&mut self, ts: Timestamp, event: &str, data: &Value) {
+        match event {
+            "message_start" => {
+                if let Some(usage) = data.pointer("/message/usage").and_then(Usage::from_json) {
+                    self.usage = Some(usage);
+                }
+                if self.model.is_none() {
+                    self.model = string_at(data, "/message/model");
+                }
+            }
+            "content_block_delta" => {
+                let at = self.since_start(ts);
+                if self.ttft_ms.is_none() {
+                    self.ttft_ms = at;
+                }
+                self.last_token_ms = at;
+            }
+            "message_delta" => {
+                if let Some(reason) = string_at(data, "/delta/stop_reason") {
+                    self.stop_reason = Some(reason);
+                }
+                if let Some(delta) = data.get("usage") {
+                    // Without a message_start (log cut at the front) the
+                    // delta's counts are all we know.
+                    let mut usage = self.usage.unwrap_or_default();
+                    if usage.update_from_json(delta) {
+                        self.usage = Some(usage);
+                    }
+                }
+            }
+            "error" => self.fail(error_text(data)),
+            _ => {}
+        }
+    }
+
+    fn accept_response_body(&mut self, status: u16, body: &Value) {
+        if self.model.is_none() {
+            self.model = string_at(body, "/model");
+        }
+        if status >= 400 {
+            self.fail(error_text(body));
+            return;
+        }
+        // A non-streaming response's usage is the whole usage.
+        if let Some(usage) = body.get("usage").and_then(Usage::from_json) {
+            self.usage = Some(usage);
+        }
+        if let Some(reason) = string_at(body, "/stop_reason") {
+            self.stop_reason = Some(reason);
+        }
+    }
+
+    /// The response ended: complete unless something already failed it.
+    fn finish(&mut self, ts: Timestamp) {
+        if self.state == FlowState::Pending {
+            self.state = if self.status.is_some_and(|s| s >= 400) {
+                FlowState::Failed
+            } else {
+                FlowState::Complete
+            };
+        }
+        self.end_at(ts);
+    }
+
+    /// The first failure names the cause; later ones (a client leaving after
+    /// an in-band error) are consequences. A decode note gives way to it.
+    fn fail(&mut self, message: String) {
+        if self.state != FlowState::Failed {
+            self.error = Some(message);
+        }
+        self.state = FlowState::Failed;
+    }
+
+    fn end_at(&mut self, ts: Timestamp) {
+        if self.duration_ms.is_none() {
+            self.duration_ms = self.since_start(ts);
+        }
+    }
+
+    fn since_start(&self, ts: Timestamp) -> Option<f64> {
+        let started = self.started?;
+        let micros = (ts.0 - started.0).num_microseconds()?;
+        // Wall-clock steps backwards must not give negative latencies.
+        Some(micros.max(0) as f64 / 1000.0)
+    }
+}
+
+fn string_at(value: &Value, pointer: &str) -> Option<String> {
+    value.pointer(pointer)?.as_str().map(str::to_owned)
+}
+
+/// The message of an API error object (`{"type":"error","error":{"type":..,"message":..}}`),
+/// or whatever the body says when it is not shaped like one.
+fn error_text(value: &Value) -> String {
+    if let Some(message) = value.pointer("/error/message").and_then(Value::as_str) {
+        return clip(message);
+    }
+    if let Some(kind) = value.pointer("/error/type").and_then(Value::as_str) {
+        return clip(kind);
+    }
+    match value {
+        Value::String(s) => clip(s),
+        other => clip(&other.to_string()),
+    }
+}
+
+fn error_body_text(body: &Body) -> String {
+    match body {
+        Body::Empty => "empty error response".to_owned(),
+        Body::Json(v) => error_text(v),
+        Body::Text(t) => clip(t),
+        Body::Binary(b) => format!("binary error response of {} bytes", b.len()),
+    }
+}
+
+/// Error bodies can be whole HTML pages; a summary keeps a line's worth
+/// (the log keeps all of it).
+fn clip(text: &str) -> String {
+    const MAX_CHARS: usize = 300;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
