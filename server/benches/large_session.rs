@@ -46,7 +46,12 @@ fn main() -> anyhow::Result<()> {
         let viewer = Viewer::start(bin, &[&log], &[])?;
         let url = viewer.web_url();
         let flows: serde_json::Value = rt.block_on(async {
-            client.get(format!("{url}/api/flows")).send().await?.json().await
+            client
+                .get(format!("{url}/api/flows"))
+                .send()
+                .await?
+                .json()
+                .await
         })?;
         list.push(started.elapsed());
         let listed = flows["flows"].as_array().map_or(0, Vec::len);
@@ -54,17 +59,30 @@ fn main() -> anyhow::Result<()> {
 
         let t = Instant::now();
         let events: serde_json::Value = rt.block_on(async {
-            client.get(format!("{url}/api/flows/flow00150")).send().await?.json().await
+            client
+                .get(format!("{url}/api/flows/flow00150"))
+                .send()
+                .await?
+                .json()
+                .await
         })?;
         open.push(t.elapsed());
         anyhow::ensure!(events.as_array().is_some_and(|e| e.len() > 300));
 
         let t = Instant::now();
         let found: serde_json::Value = rt.block_on(async {
-            client.get(format!("{url}/api/search?q=needle299")).send().await?.json().await
+            client
+                .get(format!("{url}/api/search?q=needle299"))
+                .send()
+                .await?
+                .json()
+                .await
         })?;
         search.push(t.elapsed());
-        anyhow::ensure!(found["flows"] == serde_json::json!(["flow00299"]), "search found {found}");
+        anyhow::ensure!(
+            found["flows"] == serde_json::json!(["flow00299"]),
+            "search found {found}"
+        );
         rss.push(memory_mib(viewer.pid(), "VmHWM:"));
     }
     let ms = |d: &mut Vec<Duration>| {
@@ -75,8 +93,14 @@ fn main() -> anyhow::Result<()> {
     println!("median of {STARTS} fresh starts of `trace_claude view`:");
     println!("  start to flow list answered   {:>8.0} ms", ms(&mut list));
     println!("  open one flow (its events)    {:>8.1} ms", ms(&mut open));
-    println!("  full-text search              {:>8.0} ms", ms(&mut search));
-    println!("  server peak memory            {:>8.1} MiB", rss[rss.len() / 2]);
+    println!(
+        "  full-text search              {:>8.0} ms",
+        ms(&mut search)
+    );
+    println!(
+        "  server peak memory            {:>8.1} MiB",
+        rss[rss.len() / 2]
+    );
     Ok(())
 }
 

@@ -111,10 +111,7 @@ impl Catalog {
                 .or_insert_with(|| Arc::new(Mutex::new(SessionIndex::new(session.path.clone()))))
                 .clone()
         };
-        let tail = index
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .refresh()?;
+        let tail = index.lock().unwrap_or_else(|p| p.into_inner()).refresh()?;
         Ok(Indexed { index, tail })
     }
 }

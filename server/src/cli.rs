@@ -25,6 +25,8 @@ pub enum Command {
     Listen(ListenArgs),
     /// Run a command with ANTHROPIC_BASE_URL pointing at the proxy
     Run(RunArgs),
+    /// Serve the web UI over saved session logs, without a proxy
+    View(ViewArgs),
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +53,25 @@ pub struct ListenArgs {
     /// Address both servers bind to; anything but loopback exposes your traffic
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Price table to estimate costs with, instead of the built-in one
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// Session logs to show (JSON Lines files written by `listen`)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Port of the web UI (0 picks a free one)
+    #[arg(long, default_value_t = 8001)]
+    pub web_port: u16,
+    /// Address the web UI binds to; anything but loopback exposes the logs
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Price table to estimate costs with, instead of the built-in one
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

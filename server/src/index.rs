@@ -233,7 +233,9 @@ impl SessionIndex {
         let mut bytes = vec![0; (last.offset + last.len - first.offset) as usize];
         file.read_exact(&mut bytes)?;
         let text = String::from_utf8_lossy(&bytes);
-        Ok((after + 1..=upto).zip(text.split('\n').map(str::to_owned)).collect())
+        Ok((after + 1..=upto)
+            .zip(text.split('\n').map(str::to_owned))
+            .collect())
     }
 }
 
@@ -436,7 +438,8 @@ mod tests {
     }
 
     fn end_line(flow: &str) -> String {
-        json!({"ts": "2026-03-29T11:27:08.000001Z", "type": "stream_end", "flow_id": flow}).to_string()
+        json!({"ts": "2026-03-29T11:27:08.000001Z", "type": "stream_end", "flow_id": flow})
+            .to_string()
     }
 
     #[test]
@@ -460,7 +463,12 @@ mod tests {
 
     #[test]
     fn odd_bodies_skim_to_nothing_rather_than_fail() {
-        for body in [json!("text"), json!(null), json!([1, 2]), json!({"messages": "no", "model": 3})] {
+        for body in [
+            json!("text"),
+            json!(null),
+            json!([1, 2]),
+            json!({"messages": "no", "model": 3}),
+        ] {
             let mut line: serde_json::Value = serde_json::from_str(&request_line("f", 0)).unwrap();
             line["body"] = body;
             line["pad"] = json!("p".repeat(SKIM_ABOVE));
@@ -496,7 +504,10 @@ mod tests {
         index.refresh().unwrap();
         assert_eq!(index.line_count(), 4);
         assert_eq!(index.bad_lines(), (1, Some(3)));
-        let flows: Vec<_> = index.summaries().map(|s| s.flow_id.as_str().to_owned()).collect();
+        let flows: Vec<_> = index
+            .summaries()
+            .map(|s| s.flow_id.as_str().to_owned())
+            .collect();
         assert_eq!(flows, ["a", "b"]);
         assert_eq!(index.flow_lines("a"), Some(&[1u64, 2][..]));
         let lines = index.read_lines(&[2, 1]).unwrap();
@@ -509,7 +520,12 @@ mod tests {
 
     #[test]
     fn every_cut_of_a_log_indexes_exactly_its_whole_lines() {
-        let lines = [request_line("a", 40), end_line("a"), request_line("b", 3), end_line("b")];
+        let lines = [
+            request_line("a", 40),
+            end_line("a"),
+            request_line("b", 3),
+            end_line("b"),
+        ];
         let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.jsonl");
@@ -519,7 +535,10 @@ mod tests {
             let tail = index.refresh().unwrap();
             let whole = text[..cut].matches('\n').count() as u64;
             assert_eq!(index.line_count(), whole, "cut at {cut}");
-            assert_eq!(tail.partial_bytes, (cut - text[..cut].rfind('\n').map_or(0, |i| i + 1)) as u64);
+            assert_eq!(
+                tail.partial_bytes,
+                (cut - text[..cut].rfind('\n').map_or(0, |i| i + 1)) as u64
+            );
         }
     }
 
@@ -533,7 +552,12 @@ mod tests {
         let mut index = SessionIndex::new(path);
         index.refresh().unwrap();
         let ids = |q: &str| -> Vec<String> {
-            index.search(q).unwrap().iter().map(|f| f.as_str().to_owned()).collect()
+            index
+                .search(q)
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect()
         };
         assert_eq!(ids("said \"zebra\""), ["q"]);
         assert_eq!(ids("zebra\"\nTHEN"), ["q"]);

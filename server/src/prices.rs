@@ -13,5 +13,6 @@ pub fn load(path: Option<&Path>) -> anyhow::Result<Prices> {
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the prices file {}", path.display()))?;
-    Prices::from_json(&text).with_context(|| format!("{} is not a usable prices file", path.display()))
+    Prices::from_json(&text)
+        .with_context(|| format!("{} is not a usable prices file", path.display()))
 }

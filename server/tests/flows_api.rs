@@ -74,7 +74,10 @@ async fn view_lists_flows_opens_one_and_searches() {
     assert_eq!(f["ttfb_ms"], 400.0);
     assert_eq!(f["ttft_ms"], 500.0);
     assert!(f["message_count"].as_u64().unwrap() > 2);
-    assert_eq!(flows[9]["agent_id"], "agent-0", "every tenth flow is a subagent's");
+    assert_eq!(
+        flows[9]["agent_id"], "agent-0",
+        "every tenth flow is a subagent's"
+    );
     assert!(listing["prices"]["models"].is_array());
 
     let events = get_json(&format!("{url}/api/flows/flow00003")).await;
@@ -137,7 +140,12 @@ async fn sessions_are_named_never_pathed() {
     assert_eq!(sessions["live"], Value::Null);
     let b_flows = get_json(&format!("{url}/api/flows?session=session_b")).await;
     assert_eq!(b_flows["flows"].as_array().unwrap().len(), 5);
-    for bad in ["../session_a", "/etc/passwd", "session_a.jsonl", "session_c"] {
+    for bad in [
+        "../session_a",
+        "/etc/passwd",
+        "session_a.jsonl",
+        "session_c",
+    ] {
         let (status, _) = get(&format!("{url}/api/flows?session={bad}")).await;
         assert_eq!(status, 404, "{bad}");
     }

@@ -159,4 +159,3 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
         ));
     response
 }
-
