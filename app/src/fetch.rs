@@ -54,6 +54,9 @@ mod tests {
     #[test]
     fn encodes_what_a_query_cannot_hold() {
         assert_eq!(super::encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
-        assert_eq!(super::session_param(Some("s (2)"), true), "?session=s%20%282%29");
+        assert_eq!(
+            super::session_param(Some("s (2)"), true),
+            "?session=s%20%282%29"
+        );
     }
 }

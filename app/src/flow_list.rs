@@ -167,7 +167,10 @@ fn FlowGroup(ui: Ui, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
                 None => "other requests".to_owned(),
             };
             let n = g.flows.len();
-            format!("{session} · {agent} · {n} flow{}", if n == 1 { "" } else { "s" })
+            format!(
+                "{session} · {agent} · {n} flow{}",
+                if n == 1 { "" } else { "s" }
+            )
         })
     };
     let session_id = move || group.with(|g| g.as_ref().and_then(|g| g.session_id.clone()));
@@ -199,7 +202,10 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
     };
     let matched = {
         let id = id.clone();
-        move || ui.matches.with(|m| m.as_ref().is_some_and(|m| m.contains(&id)))
+        move || {
+            ui.matches
+                .with(|m| m.as_ref().is_some_and(|m| m.contains(&id)))
+        }
     };
     let open = {
         let id = id.clone();
@@ -247,10 +253,7 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
 #[component]
 pub fn FlowFilters(ui: Ui) -> impl IntoView {
     let models = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.model.as_deref())));
-    let paths = Memo::new(move |_| {
-        ui.flows
-            .with(|s| distinct(s, |f| f.path.split('?').next()))
-    });
+    let paths = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.path.split('?').next())));
     let option_list = |values: Memo<Vec<String>>| {
         move || {
             values
@@ -282,7 +285,11 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
     let summary = move || {
         let searching = !ui.search.with(|s| s.trim().is_empty());
         match ui.matches.get() {
-            Some(m) if searching => format!("{} matching flow{}", m.len(), if m.len() == 1 { "" } else { "s" }),
+            Some(m) if searching => format!(
+                "{} matching flow{}",
+                m.len(),
+                if m.len() == 1 { "" } else { "s" }
+            ),
             _ if searching => "searching…".to_owned(),
             _ => String::new(),
         }

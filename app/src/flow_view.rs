@@ -445,7 +445,8 @@ fn TimingView(detail: Arc<FlowDetail>, summary: FlowSummary) -> impl IntoView {
 #[component]
 fn ChangesView(detail: Arc<FlowDetail>) -> impl IntoView {
     let Some(body) = request_body(&detail.events) else {
-        return view! { <p class="empty">"This request has no JSON body to compare."</p> }.into_any();
+        return view! { <p class="empty">"This request has no JSON body to compare."</p> }
+            .into_any();
     };
     let Some((prev_id, prev_events)) = &detail.previous else {
         return view! { <p class="empty" data-role="diff">"First call of this agent: nothing to compare with."</p> }.into_any();
@@ -485,30 +486,34 @@ fn DiffSummary(diff: ContextDiff) -> impl IntoView {
     let mut lines: Vec<(&'static str, String)> = Vec::new();
     let m = &diff.messages;
     if m.before != m.after || m.common_prefix != m.before {
-    if diff.only_appended() {
-        lines.push((
-            "grow",
-            format!(
-                "Messages: {} → {}; {} appended, nothing earlier changed",
-                m.before,
-                m.after,
-                m.added.len()
-            ),
-        ));
-    } else {
-        lines.push((
-            "messages",
-            format!(
-                "Messages: {} → {}; first {} unchanged, {} added, {} removed or rewritten{}",
-                m.before,
-                m.after,
-                m.common_prefix,
-                m.added.len(),
-                m.removed.len(),
-                if m.rewritten { " (earlier context rewritten: compaction?)" } else { "" }
-            ),
-        ));
-    }
+        if diff.only_appended() {
+            lines.push((
+                "grow",
+                format!(
+                    "Messages: {} → {}; {} appended, nothing earlier changed",
+                    m.before,
+                    m.after,
+                    m.added.len()
+                ),
+            ));
+        } else {
+            lines.push((
+                "messages",
+                format!(
+                    "Messages: {} → {}; first {} unchanged, {} added, {} removed or rewritten{}",
+                    m.before,
+                    m.after,
+                    m.common_prefix,
+                    m.added.len(),
+                    m.removed.len(),
+                    if m.rewritten {
+                        " (earlier context rewritten: compaction?)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
     }
     if let Some((before, after)) = &diff.model {
         lines.push((
@@ -524,7 +529,12 @@ fn DiffSummary(diff: ContextDiff) -> impl IntoView {
         let show = |v: &Option<Value>| v.as_ref().map_or("unset".to_owned(), Value::to_string);
         lines.push((
             "param",
-            format!("Parameter {}: {} → {}", p.key, show(&p.before), show(&p.after)),
+            format!(
+                "Parameter {}: {} → {}",
+                p.key,
+                show(&p.before),
+                show(&p.after)
+            ),
         ));
     }
     if let SystemChange::Changed {
@@ -549,11 +559,17 @@ fn DiffSummary(diff: ContextDiff) -> impl IntoView {
         ("tools-changed", &diff.tools_changed),
     ] {
         if !names.is_empty() {
-            lines.push((kind, format!("{}: {}", kind.replace('-', " "), names.join(", "))));
+            lines.push((
+                kind,
+                format!("{}: {}", kind.replace('-', " "), names.join(", ")),
+            ));
         }
     }
     if diff.cache_marks_moved {
-        lines.push(("cache", "Cache breakpoints moved (cache_control marks).".to_owned()));
+        lines.push((
+            "cache",
+            "Cache breakpoints moved (cache_control marks).".to_owned(),
+        ));
     }
     if diff.is_empty() {
         lines.push(("same", "No change in the context.".to_owned()));

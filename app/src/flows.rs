@@ -109,9 +109,7 @@ impl FlowStore {
         let &index = self.by_id.get(id)?;
         let flow = &self.flows[index];
         self.flows[..index].iter().rev().find(|f| {
-            is_messages_call(f)
-                && f.session_id == flow.session_id
-                && f.agent_id == flow.agent_id
+            is_messages_call(f) && f.session_id == flow.session_id && f.agent_id == flow.agent_id
         })
     }
 }
@@ -274,8 +272,12 @@ pub fn grouped(store: &FlowStore, filter: &FlowFilter, sort: Sort) -> Vec<Group>
     groups.retain(|g| !g.flows.is_empty());
     // Stable: within a session, the main agent (no agent id) first, then
     // subagents in order of appearance; sessions in order of appearance.
-    let first_of_session: HashMap<Option<String>, usize> =
-        groups.iter().enumerate().rev().map(|(i, g)| (g.session_id.clone(), i)).collect();
+    let first_of_session: HashMap<Option<String>, usize> = groups
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, g)| (g.session_id.clone(), i))
+        .collect();
     groups.sort_by_key(|g| (first_of_session[&g.session_id], g.agent_id.is_some()));
     for group in &mut groups {
         group.flows.sort_by(|&a, &b| {
@@ -287,7 +289,11 @@ pub fn grouped(store: &FlowStore, filter: &FlowFilter, sort: Sort) -> Vec<Group>
                 (_, Key::Missing) => return std::cmp::Ordering::Less,
                 _ => ka.partial_cmp(&kb).unwrap_or(std::cmp::Ordering::Equal),
             };
-            let order = if sort.descending { order.reverse() } else { order };
+            let order = if sort.descending {
+                order.reverse()
+            } else {
+                order
+            };
             order.then(fa.first_seq.cmp(&fb.first_seq))
         });
     }
@@ -368,8 +374,14 @@ mod tests {
         let keys: Vec<String> = groups.iter().map(Group::key).collect();
         assert_eq!(keys, ["s1/-", "s1/agent-x", "s2/-"]);
         assert_eq!(groups[0].flows, [0, 3]);
-        assert_eq!(store.previous_turn("f4").map(|f| f.flow_id.as_str()), Some("f1"));
-        assert!(store.previous_turn("f2").is_none(), "a subagent's first turn has none");
+        assert_eq!(
+            store.previous_turn("f4").map(|f| f.flow_id.as_str()),
+            Some("f1")
+        );
+        assert!(
+            store.previous_turn("f2").is_none(),
+            "a subagent's first turn has none"
+        );
     }
 
     #[test]
@@ -385,7 +397,10 @@ mod tests {
             let g = grouped(
                 &store,
                 &FlowFilter::default(),
-                Sort { column: Column::Duration, descending },
+                Sort {
+                    column: Column::Duration,
+                    descending,
+                },
             );
             g[0].flows
                 .iter()

@@ -7,7 +7,7 @@ pub fn clock(ts: &Timestamp) -> String {
     #[cfg(feature = "hydrate")]
     {
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-            ts.0.timestamp_millis() as f64,
+            ts.0.timestamp_millis() as f64
         ));
         format!(
             "{:02}:{:02}:{:02}.{:03}",
@@ -60,7 +60,9 @@ pub fn rate(per_sec: Option<f64>) -> String {
 }
 
 pub fn percent(ratio: Option<f64>) -> String {
-    ratio.map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default()
+    ratio
+        .map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_default()
 }
 
 /// The first 8 characters of a long id: enough to tell ids apart on screen.

@@ -39,7 +39,11 @@ pub fn SessionPicker(ui: Ui) -> impl IntoView {
             .get()
             .into_iter()
             .map(|s| {
-                let value = if s.live { String::new() } else { s.name.clone() };
+                let value = if s.live {
+                    String::new()
+                } else {
+                    s.name.clone()
+                };
                 let selected = match &viewing {
                     Some(v) => *v == s.name,
                     None => s.live,
