@@ -154,7 +154,7 @@ fn FlowHead(summary: FlowSummary) -> impl IntoView {
             <span class="method">{summary.method.clone()}</span>
             <span class="path">{summary.path.clone()}</span>
             <span class="model">{summary.model.clone().unwrap_or_default()}</span>
-            <span class="status">{status}</span>
+            <span class="code" data-role="status-code">{status}</span>
             <span class="id" title=summary.flow_id.as_str().to_owned()>{short(summary.flow_id.as_str()).to_owned()}</span>
             {summary.error.clone().map(|e| view! { <span class="error">{e}</span> })}
         </header>

@@ -65,7 +65,7 @@ async fn view_lists_flows_opens_one_and_searches() {
     assert_eq!(f["flow_id"], "flow00003");
     assert_eq!(f["method"], "POST");
     assert_eq!(f["model"], "claude-sonnet-4-5-20250929");
-    assert_eq!(f["session_id"], "session-0");
+    assert_eq!(f["session_id"], "5e551000-0000-4000-8000-000000000000");
     assert_eq!(f["state"], "complete");
     assert_eq!(f["status"], 200);
     assert_eq!(f["streaming"], true);
@@ -75,7 +75,7 @@ async fn view_lists_flows_opens_one_and_searches() {
     assert_eq!(f["ttft_ms"], 500.0);
     assert!(f["message_count"].as_u64().unwrap() > 2);
     assert_eq!(
-        flows[9]["agent_id"], "agent-0",
+        flows[9]["agent_id"], "a9e00000-0000-4000-8000-000000000000",
         "every tenth flow is a subagent's"
     );
     assert!(listing["prices"]["models"].is_array());

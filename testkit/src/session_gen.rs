@@ -29,8 +29,11 @@ pub fn write_session(path: &Path, shape: &Shape) -> io::Result<u64> {
     let mut written = 0u64;
     for flow in 0..shape.flows {
         let id = format!("flow{flow:05}");
-        let session = format!("session-{}", flow / 100);
-        let agent = (flow % 10 == 9).then(|| format!("agent-{}", flow / 10));
+        // Shaped like Claude Code's ids: a session per hundred flows, and
+        // every tenth flow a subagent's (one subagent per ten flows).
+        let session = format!("5e551{:03}-0000-4000-8000-000000000000", flow / 100);
+        let agent =
+            (flow % 10 == 9).then(|| format!("a9e{:05}-0000-4000-8000-000000000000", flow / 10));
         let mut messages = Vec::new();
         let mut size = 0;
         let mut turn = 0;
@@ -76,7 +79,7 @@ pub fn write_session(path: &Path, shape: &Shape) -> io::Result<u64> {
             "message_start",
             json!({"type": "message_start", "message": {
             "id": format!("msg_{flow}"), "model": "claude-sonnet-4-5-20250929", "role": "assistant", "content": [],
-            "usage": {"input_tokens": 12, "cache_read_input_tokens": shape.body_bytes / 4, "cache_creation_input_tokens": 900, "output_tokens": 1}}}),
+            "usage": {"input_tokens": 12, "cache_read_input_tokens": (shape.body_bytes / 4).min(150_000), "cache_creation_input_tokens": 900, "output_tokens": 1}}}),
         ))?;
         line(sse(
             460,
