@@ -25,6 +25,8 @@ pub enum Command {
     Listen(ListenArgs),
     /// Run a command with ANTHROPIC_BASE_URL pointing at the proxy
     Run(RunArgs),
+    /// Add up tokens, cost and latency of session logs, per model
+    Stats(StatsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -51,6 +53,24 @@ pub struct ListenArgs {
     /// Address both servers bind to; anything but loopback exposes your traffic
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Prices for the costs shown (a JSON file shaped like the built-in list)
+    #[arg(long, value_name = "FILE")]
+    // Parsed now so the flag is stable; the flows view reads it.
+    #[allow(dead_code)]
+    pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Session logs (.jsonl) to add up
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Prices to use instead of the built-in list (a JSON file of the same shape)
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -75,8 +95,18 @@ pub fn report_usage_error(e: clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = rendered.lines();
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+            // "required arguments were not provided:" names them on the
+            // indented lines that follow.
+            if first.ends_with(':') {
+                let named: Vec<&str> = lines
+                    .take_while(|l| l.starts_with(' '))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", named.join(", "));
+            }
             eprintln!("trace_claude: error: {first} (see 'trace_claude --help')");
             ExitCode::from(2)
         }

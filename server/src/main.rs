@@ -5,8 +5,10 @@ mod cli;
 mod listen;
 mod live;
 mod run;
+mod session_file;
 mod session_log;
 mod site;
+mod stats;
 mod web;
 
 use std::process::ExitCode;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
             Err(e) => Err(anyhow::Error::from(e).context("cannot start the async runtime")),
         },
         cli::Command::Run(args) => run::exec(args.command),
+        cli::Command::Stats(args) => stats::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
