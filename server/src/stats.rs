@@ -139,7 +139,7 @@ fn row(name: &str, t: &ModelTotals) -> [String; 11] {
 }
 
 fn footnotes(totals: &Totals, prices: &Prices) -> String {
-    let mut notes = String::new();
+    let mut notes = vec![];
     let total = &totals.total;
     if total.unpriced_requests > 0 {
         let unpriced: Vec<&str> = totals
@@ -148,25 +148,29 @@ fn footnotes(totals: &Totals, prices: &Prices) -> String {
             .filter(|(_, t)| t.unpriced_requests > 0)
             .map(|(m, _)| m.as_str())
             .collect();
-        notes.push_str(&format!(
-            "\n{} of {} requests have no known price ({}); the priced ones cost {}.\n",
+        notes.push(format!(
+            "{} of {} requests have no known price ({}); the priced ones cost {}.",
             total.unpriced_requests,
             total.requests,
             unpriced.join(", "),
             dollars(total.priced_cost_usd)
         ));
     }
-    if totals.other_requests > 0 {
-        notes.push_str(&format!(
-            "{} other requests (count_tokens, HEAD /, ...) carry no billed tokens and are not counted.\n",
-            totals.other_requests
-        ));
+    match totals.other_requests {
+        0 => {}
+        1 => notes.push(
+            "1 other request (count_tokens, HEAD /, ...) carries no billed tokens and is not counted."
+                .into(),
+        ),
+        n => notes.push(format!(
+            "{n} other requests (count_tokens, HEAD /, ...) carry no billed tokens and are not counted."
+        )),
     }
-    notes.push_str(&format!(
-        "Latency: whole response, completed requests. Prices of {}.\n",
+    notes.push(format!(
+        "Latency: whole response, completed requests. Prices of {}.",
         prices.version
     ));
-    notes
+    format!("\n{}\n", notes.join("\n"))
 }
 
 /// `1234567` → `1,234,567`: token counts run into the millions.
