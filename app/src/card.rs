@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use shared::Timestamp;
 
+use crate::format::clock;
 use crate::summary::short_flow_id;
 use crate::timeline::Entry;
 use crate::Ui;
@@ -79,25 +79,4 @@ fn measure_when_open(
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (key, expanded, node, ui);
-}
-
-/// The event's time of day, to the millisecond, in the viewer's time zone.
-fn clock(ts: &Timestamp) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
-            ts.0.timestamp_millis() as f64
-        ));
-        format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            date.get_hours(),
-            date.get_minutes(),
-            date.get_seconds(),
-            date.get_milliseconds()
-        )
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        ts.0.format("%H:%M:%S%.3f").to_string()
-    }
 }

@@ -4,19 +4,29 @@
 //! hydrates [`App`] (feature `hydrate`), which follows the event API's live
 //! stream and shows every event as a card on a timeline.
 
+pub mod flows;
+pub mod format;
 pub mod summary;
 pub mod timeline;
 
 mod card;
+mod fetch;
+mod flow_list;
+mod flow_view;
 mod live;
+mod sessions;
 #[cfg(feature = "ssr")]
 mod shell;
 mod toolbar;
+mod totals;
 pub mod window;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use leptos::prelude::*;
+
+use flows::{FlowFilter, FlowStore, Sort};
 
 #[cfg(feature = "ssr")]
 pub use shell::shell;
@@ -29,6 +39,15 @@ pub enum Connection {
     Live,
     /// The stream dropped (the proxy stopped or restarted); the browser retries.
     Reconnecting,
+    /// A saved session is shown: nothing live to follow.
+    Saved,
+}
+
+/// What the lower half of the page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Timeline,
+    Flow,
 }
 
 /// The event types in filter order: (`type` in the log, badge and filter name).
@@ -88,6 +107,21 @@ pub struct Ui {
     pub viewport: RwSignal<(f64, f64)>,
     /// Heights of open cards as rendered, by entry key.
     pub measured: RwSignal<HashMap<usize, f64>>,
+    /// The session shown, as named in the page's `?session=` (None: the
+    /// server's default, the live one when it records).
+    pub viewing: RwSignal<Option<String>>,
+    pub sessions: RwSignal<Vec<sessions::SessionEntry>>,
+    pub flows: RwSignal<FlowStore>,
+    pub filter: RwSignal<FlowFilter>,
+    pub sort: RwSignal<Sort>,
+    pub search: RwSignal<String>,
+    /// Flows whose events contain the search text, once the server answered.
+    pub matches: RwSignal<Option<BTreeSet<String>>>,
+    pub only_matches: RwSignal<bool>,
+    pub selected: RwSignal<Option<String>>,
+    pub detail: RwSignal<Option<Arc<flow_view::FlowDetail>>>,
+    pub detail_error: RwSignal<Option<String>>,
+    pub pane: RwSignal<Pane>,
 }
 
 /// Sizes the spacers that stand in for the cards not rendered. Set through
@@ -147,8 +181,22 @@ pub fn App() -> impl IntoView {
         scroller: NodeRef::new(),
         viewport: RwSignal::new((0.0, 800.0)),
         measured: RwSignal::new(HashMap::new()),
+        viewing: RwSignal::new(None),
+        sessions: RwSignal::new(Vec::new()),
+        flows: RwSignal::new(FlowStore::default()),
+        filter: RwSignal::new(FlowFilter::default()),
+        sort: RwSignal::new(Sort::default()),
+        search: RwSignal::new(String::new()),
+        matches: RwSignal::new(None),
+        only_matches: RwSignal::new(false),
+        selected: RwSignal::new(None),
+        detail: RwSignal::new(None),
+        detail_error: RwSignal::new(None),
+        pane: RwSignal::new(Pane::Timeline),
     };
-    live::follow(ui);
+    live::start(ui);
+    flow_view::load_selected(ui);
+    sessions::search(ui);
     #[cfg(feature = "hydrate")]
     {
         // The first layout, and again whenever the window is resized.
@@ -186,10 +234,35 @@ pub fn App() -> impl IntoView {
     spacers(window, before, after);
     let on_scroll = move |_| ui.read_viewport();
 
+    let pane_tab = move |pane: Pane, name: &'static str| {
+        view! {
+            <button
+                role="tab"
+                data-pane=name
+                aria-selected=move || (ui.pane.get() == pane).to_string()
+                on:click=move |_| {
+                    ui.pane.set(pane);
+                    if pane == Pane::Timeline {
+                        ui.read_viewport();
+                    }
+                }
+            >
+                {move || match pane {
+                    Pane::Timeline => format!("Timeline · {} events", total.get()),
+                    Pane::Flow => match ui.selected.get() {
+                        Some(id) => format!("Flow {}", format::short(&id)),
+                        None => "Flow".to_owned(),
+                    },
+                }}
+            </button>
+        }
+    };
+
     view! {
         <div class="app">
             <header class="topbar">
                 <div class="brand">"trace"<span>"_"</span>"claude"</div>
+                <sessions::SessionPicker ui=ui/>
                 <div class="session">
                     {move || ui.session.with(|s| {
                         s.as_ref().and_then(|s| s["log_file"].as_str().map(str::to_owned)).unwrap_or_default()
@@ -198,17 +271,31 @@ pub fn App() -> impl IntoView {
                 <div class="spacer"></div>
                 <ConnectionStatus connection=ui.connection/>
             </header>
-            <toolbar::Toolbar ui=ui shown=Signal::derive(move || shown.with(Vec::len)) total=total.into()/>
-            <main class="timeline" node_ref=ui.scroller aria-label="Timeline" on:scroll=on_scroll>
-                <Show when=move || total.get() == 0>
-                    <Waiting ui=ui/>
-                </Show>
-                <div class="space" node_ref=before></div>
-                <For each=rendered key=|entry| entry.key let:entry>
-                    <card::Card entry=entry ui=ui/>
-                </For>
-                <div class="space" node_ref=after></div>
-            </main>
+            <section class="flows-pane" aria-label="Flows">
+                <totals::TotalsBar ui=ui/>
+                <flow_list::FlowFilters ui=ui/>
+                <flow_list::FlowList ui=ui/>
+            </section>
+            <nav class="pane-tabs" role="tablist">
+                {pane_tab(Pane::Timeline, "timeline")}
+                {pane_tab(Pane::Flow, "flow")}
+            </nav>
+            <section class="lower" class:hidden=move || ui.pane.get() != Pane::Timeline aria-label="Timeline pane">
+                <toolbar::Toolbar ui=ui shown=Signal::derive(move || shown.with(Vec::len)) total=total.into()/>
+                <main class="timeline" node_ref=ui.scroller aria-label="Timeline" on:scroll=on_scroll>
+                    <Show when=move || total.get() == 0>
+                        <Waiting ui=ui/>
+                    </Show>
+                    <div class="space" node_ref=before></div>
+                    <For each=rendered key=|entry| entry.key let:entry>
+                        <card::Card entry=entry ui=ui/>
+                    </For>
+                    <div class="space" node_ref=after></div>
+                </main>
+            </section>
+            <section class="lower" class:hidden=move || ui.pane.get() != Pane::Flow aria-label="Flow pane">
+                <flow_view::FlowView ui=ui/>
+            </section>
         </div>
     }
 }
@@ -219,11 +306,13 @@ fn ConnectionStatus(connection: RwSignal<Connection>) -> impl IntoView {
         Connection::Connecting => "status",
         Connection::Live => "status live",
         Connection::Reconnecting => "status reconnecting",
+        Connection::Saved => "status saved",
     };
     let text = move || match connection.get() {
         Connection::Connecting => "connecting…",
         Connection::Live => "live",
         Connection::Reconnecting => "connection lost, reconnecting…",
+        Connection::Saved => "saved session",
     };
     view! { <div class=class role="status" data-connection=move || format!("{:?}", connection.get()).to_lowercase()>{text}</div> }
 }

@@ -7,14 +7,112 @@
 use crate::Ui;
 
 #[cfg(not(feature = "hydrate"))]
-pub fn follow(_ui: Ui) {}
+pub fn start(_ui: Ui) {}
 
+/// Loads what the page shows: the session list, the flow list, and then
+/// either the live stream or, for a saved session, nothing live.
 #[cfg(feature = "hydrate")]
-pub fn follow(ui: Ui) {
+pub fn start(ui: Ui) {
     use leptos::prelude::*;
 
     // Effects run only in the browser, once the page is hydrated.
-    Effect::new(move |_| connect(ui));
+    Effect::new(move |_| {
+        let viewing = query_session();
+        ui.viewing.set(viewing.clone());
+        leptos::task::spawn_local(load_sessions(ui));
+        leptos::task::spawn_local(load_flows(ui));
+        match viewing {
+            None => connect(ui),
+            Some(_) => show_saved(ui),
+        }
+    });
+    // A saved session's timeline is read only when asked for: a large log's
+    // flow list must not wait for, or share memory with, every event.
+    Effect::new(move |loaded: Option<bool>| {
+        if loaded == Some(true) {
+            return true;
+        }
+        if ui.connection.get() != crate::Connection::Saved || ui.pane.get() != crate::Pane::Timeline
+        {
+            return false;
+        }
+        leptos::task::spawn_local(load_history(ui));
+        true
+    });
+}
+
+#[cfg(feature = "hydrate")]
+fn show_saved(ui: Ui) {
+    use leptos::prelude::*;
+    ui.pane.set(crate::Pane::Flow);
+    ui.connection.set(crate::Connection::Saved);
+}
+
+/// The `session` parameter of the page's address.
+#[cfg(feature = "hydrate")]
+fn query_session() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get("session").filter(|s| !s.is_empty())
+}
+
+#[cfg(feature = "hydrate")]
+async fn load_sessions(ui: Ui) {
+    use leptos::prelude::*;
+    #[derive(serde::Deserialize)]
+    struct Sessions {
+        sessions: Vec<crate::sessions::SessionEntry>,
+    }
+    match crate::fetch::get_json::<Sessions>("/api/sessions").await {
+        Ok(s) => ui.sessions.set(s.sessions),
+        Err(e) => leptos::logging::warn!("trace_claude: cannot list sessions: {e}"),
+    }
+}
+
+/// The server's flow summaries of the shown session.
+#[cfg(feature = "hydrate")]
+async fn load_flows(ui: Ui) {
+    use leptos::prelude::*;
+    #[derive(serde::Deserialize)]
+    struct Flows {
+        session: String,
+        lines: u64,
+        flows: Vec<shared::FlowSummary>,
+        prices: serde_json::Value,
+    }
+    let viewing = ui.viewing.get_untracked();
+    let url = format!(
+        "/api/flows{}",
+        crate::fetch::session_param(viewing.as_deref(), true)
+    );
+    match crate::fetch::get_json::<Flows>(&url).await {
+        Ok(f) => {
+            let prices = shared::Prices::from_json(&f.prices.to_string()).ok();
+            ui.flows
+                .update(|store| store.load(f.session, f.flows, f.lines, prices));
+        }
+        Err(e) => leptos::logging::error!("trace_claude: cannot load the flows: {e}"),
+    }
+}
+
+/// Every event of a saved session, for its timeline.
+#[cfg(feature = "hydrate")]
+async fn load_history(ui: Ui) {
+    use leptos::prelude::*;
+    let viewing = ui.viewing.get_untracked();
+    let url = format!(
+        "/api/events{}",
+        crate::fetch::session_param(viewing.as_deref(), true)
+    );
+    let name = viewing.unwrap_or_else(|| "saved".to_owned());
+    match crate::fetch::get_json::<Vec<shared::Event>>(&url).await {
+        Ok(events) => ui.timeline.update(|t| {
+            for (i, event) in events.into_iter().enumerate() {
+                t.accept(&name, i as u64 + 1, event);
+            }
+        }),
+        Err(e) => leptos::logging::error!("trace_claude: cannot load the events: {e}"),
+    }
 }
 
 /// Opens the stream with the browser's own `EventSource`, which reconnects by
@@ -55,8 +153,25 @@ fn connect(ui: Ui) {
             .data()
             .as_string()
             .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+        let name = info
+            .as_ref()
+            .and_then(|i| i["session"].as_str())
+            .map(str::to_owned);
+        let saved = info.as_ref().is_some_and(|i| i["mode"] == "view");
         ui.session.set(info);
+        if saved {
+            show_saved(ui);
+            return;
+        }
         ui.connection.set(Connection::Live);
+        // A restarted proxy is a new session: its flows start afresh.
+        let known = ui.flows.with_untracked(|f| f.session().map(str::to_owned));
+        if let (Some(known), Some(name)) = (known, name) {
+            if known != name {
+                ui.flows.update(|f| f.reset());
+                leptos::task::spawn_local(load_flows(ui));
+            }
+        }
     });
     let _ = source.add_event_listener_with_callback("session", on_session.as_ref().unchecked_ref());
 
@@ -66,6 +181,11 @@ fn connect(ui: Ui) {
         let pending = Rc::clone(&pending);
         move || {
             let batch = std::mem::take(&mut *pending.borrow_mut());
+            ui.flows.update(|f| {
+                for (session, seq, event) in &batch {
+                    f.accept(session, *seq, event);
+                }
+            });
             ui.timeline.update(|t| {
                 for (session, seq, event) in batch {
                     t.accept(&session, seq, event);

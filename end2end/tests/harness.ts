@@ -1,6 +1,6 @@
 // Starts the real binaries the UI tests need and sends traffic through the proxy.
 import { test as base, expect, Page } from '@playwright/test';
-import { spawn, ChildProcess } from 'child_process';
+import { spawn, spawnSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as os from 'os';
@@ -126,3 +126,23 @@ export const test = base.extend<{ tc: TraceClaude }, { mock: Mock }>({
 });
 
 export { expect };
+
+/** `trace_claude view FILE...` on a free port. */
+export class View {
+  constructor(readonly child: ChildProcess, readonly webPort: number) {}
+  static async start(files: string[]): Promise<View> {
+    const child = spawn(binary('trace_claude'), ['view', ...files, '--web-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = await waitForLine(child, /^Press Ctrl\+C/, 'trace_claude view');
+    const port = Number(lines.find((l) => l.startsWith('✓ Web UI at'))!.split(':').pop());
+    return new View(child, port);
+  }
+  get web(): string { return `http://127.0.0.1:${this.webPort}`; }
+  stop() { this.child.kill('SIGINT'); }
+}
+
+/** Writes a generated session log (testkit's session_gen) and returns its size. */
+export function makeSessionLog(file: string, flows: number, bodyKb: number, deltas: number): number {
+  const out = spawnSync(binary('make_session_log'), [file, String(flows), String(bodyKb), String(deltas)], { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`make_session_log failed: ${out.stderr}`);
+  return Number(out.stdout.trim());
+}

@@ -25,6 +25,8 @@ pub enum Command {
     Listen(ListenArgs),
     /// Run a command with ANTHROPIC_BASE_URL pointing at the proxy
     Run(RunArgs),
+    /// Serve the web UI over saved session logs, without a proxy
+    View(ViewArgs),
     /// Add up tokens, cost and latency of session logs, per model
     Stats(StatsArgs),
 }
@@ -53,22 +55,36 @@ pub struct ListenArgs {
     /// Address both servers bind to; anything but loopback exposes your traffic
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Prices for the costs shown (a JSON file shaped like the built-in list)
+    /// Price table to estimate costs with, instead of the built-in one
     #[arg(long, value_name = "FILE")]
-    // Parsed now so the flag is stable; the flows view reads it.
-    #[allow(dead_code)]
+    pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// Session logs to show (JSON Lines files written by `listen`)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Port of the web UI (0 picks a free one)
+    #[arg(long, default_value_t = 8001)]
+    pub web_port: u16,
+    /// Address the web UI binds to; anything but loopback exposes the logs
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Price table to estimate costs with, instead of the built-in one
+    #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct StatsArgs {
-    /// Session logs (.jsonl) to add up
+    /// Session logs to add up (JSON Lines files written by `listen`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Prices to use instead of the built-in list (a JSON file of the same shape)
+    /// Price table to estimate costs with, instead of the built-in one
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 }

@@ -8,13 +8,15 @@ use anyhow::Context;
 use proxy::{Proxy, ProxyConfig, Upstream};
 use tokio::net::TcpListener;
 
+use crate::catalog::{Catalog, Source};
 use crate::cli::ListenArgs;
 use crate::live::Hub;
 use crate::session_log::{create_session_file, LogSink};
-use crate::{site, web};
+use crate::{prices, site, web};
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     let upstream = Upstream::parse(&args.upstream)?;
+    let prices = prices::load(args.prices.as_deref())?;
     // Bind before creating the log, so a port in use leaves no empty session behind.
     let proxy_listener = bind(args.bind, args.port, "the proxy", "--port").await?;
     let web_listener = bind(args.bind, args.web_port, "the web UI", "--web-port").await?;
@@ -45,9 +47,15 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         "upstream": upstream.as_str(),
         "proxy_url": format!("http://{proxy_addr}"),
         "redacted": !args.no_redact,
+        "mode": "listen",
     });
     let site = site::options()?;
-    let app = web::router(web::WebState::new(hub, web_addr, session), site);
+    let catalog = Catalog::new(Source::Directory {
+        dir: args.sessions_dir.clone(),
+        live: hub.session_name().to_owned(),
+    });
+    let state = web::WebState::new(Some(hub), catalog, prices, web_addr, session);
+    let app = web::router(state, site);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(web_listener, app).await {
             eprintln!("trace_claude: the web server stopped: {e}");
@@ -66,7 +74,7 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bind(ip: IpAddr, port: u16, what: &str, flag: &str) -> anyhow::Result<TcpListener> {
+pub async fn bind(ip: IpAddr, port: u16, what: &str, flag: &str) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::new(ip, port);
     TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr} for {what} (choose another with {flag}, or 0 for any free port)")
@@ -92,7 +100,7 @@ fn print_banner(proxy: SocketAddr, web: SocketAddr, log: &Path) {
     println!("Press Ctrl+C to stop.");
 }
 
-async fn shutdown_signal() -> anyhow::Result<()> {
+pub async fn shutdown_signal() -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch for Ctrl+C")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;

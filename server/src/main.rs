@@ -1,14 +1,18 @@
 //! `trace_claude`: a recording reverse proxy for Claude Code, its session log
 //! and its web UI. This file only dispatches; each command lives in its module.
 
+mod catalog;
 mod cli;
+mod index;
 mod listen;
 mod live;
+mod prices;
 mod run;
 mod session_file;
 mod session_log;
 mod site;
 mod stats;
+mod view;
 mod web;
 
 use std::process::ExitCode;
@@ -21,16 +25,9 @@ fn main() -> ExitCode {
         Err(e) => return cli::report_usage_error(e),
     };
     let result = match cli.command {
-        cli::Command::Listen(args) => match tokio::runtime::Runtime::new() {
-            Ok(rt) => {
-                let result = rt.block_on(listen::listen(args));
-                // Connections still open at Ctrl+C are dropped, not waited for.
-                rt.shutdown_timeout(std::time::Duration::from_millis(200));
-                result
-            }
-            Err(e) => Err(anyhow::Error::from(e).context("cannot start the async runtime")),
-        },
+        cli::Command::Listen(args) => in_runtime(listen::listen(args)),
         cli::Command::Run(args) => run::exec(args.command),
+        cli::Command::View(args) => in_runtime(view::view(args)),
         cli::Command::Stats(args) => stats::run(args),
     };
     match result {
@@ -39,5 +36,17 @@ fn main() -> ExitCode {
             eprintln!("trace_claude: error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn in_runtime(work: impl std::future::Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => {
+            let result = rt.block_on(work);
+            // Connections still open at Ctrl+C are dropped, not waited for.
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
+        }
+        Err(e) => Err(anyhow::Error::from(e).context("cannot start the async runtime")),
     }
 }

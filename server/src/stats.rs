@@ -11,7 +11,7 @@ use crate::cli::StatsArgs;
 use crate::session_file::{ReadReport, SessionReader};
 
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
-    let prices = load_prices(args.prices.as_deref())?;
+    let prices = crate::prices::load(args.prices.as_deref())?;
     let mut flows = Vec::new();
     for path in &args.files {
         flows.extend(summarize_file(path)?);
@@ -27,16 +27,6 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
         print!("{}", table(&totals, &prices));
     }
     Ok(())
-}
-
-/// The price list a user asked for, else the built-in one.
-pub fn load_prices(path: Option<&Path>) -> anyhow::Result<Prices> {
-    let Some(path) = path else {
-        return Ok(Prices::builtin());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the prices file {}", path.display()))?;
-    Prices::from_json(&text).with_context(|| format!("{}", path.display()))
 }
 
 /// Every flow of one log. Flows are kept per file: the same log given twice

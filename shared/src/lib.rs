@@ -3,20 +3,30 @@
 //! The serde serialization of [`Event`] *is* the session log's line format, so the
 //! proxy, the log writer, the event API and the browser app cannot disagree on it.
 //! Fields may be added over time, never renamed or removed (see SPEC.md).
+//!
+//! Beside it, pure readings of logged events that server and browser both need:
+//! a request as a [`Conversation`], a response [`reassemble`]d, the [`context_diff`]
+//! between two requests, a flow's summary, and what its tokens cost.
 
 mod body;
+pub mod context_diff;
+pub mod conversation;
 mod event;
 mod flow;
 mod pricing;
+pub mod reassemble;
 mod timestamp;
 mod totals;
 
 pub use body::Body;
+pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
+pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
 };
 pub use flow::{FlowState, FlowSummary, RequestFacts, Usage};
 pub use pricing::{ModelPrice, Prices, PricesError};
+pub use reassemble::{reassemble, Assembled, AssembledBlock};
 pub use timestamp::Timestamp;
 pub use totals::{percentile, ModelTotals, Totals, UNKNOWN_MODEL};

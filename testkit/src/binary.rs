@@ -215,3 +215,68 @@ pub fn shape(events: &[&Value]) -> Vec<String> {
         })
         .collect()
 }
+
+/// `trace_claude view FILE...` on a free port, stopped when dropped.
+pub struct Viewer {
+    child: Child,
+    web_port: u16,
+    stderr_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Viewer {
+    pub fn start(bin: &Path, files: &[&Path], extra: &[&str]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let stderr_path = dir.path().join("stderr.txt");
+        let mut child = Command::new(bin)
+            .arg("view")
+            .args(files)
+            .args(["--web-port", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_path)?)
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.strip_prefix("✓ Web UI at http://") {
+                    let _ = tx.send(rest.rsplit(':').next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        let Ok(port) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = child.kill();
+            let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            bail!("trace_claude view printed no banner within 30 s; stderr: {stderr}");
+        };
+        Ok(Viewer {
+            child,
+            web_port: port.parse().context("no port in the banner")?,
+            stderr_path,
+            _dir: dir,
+        })
+    }
+
+    pub fn web_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.web_port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Viewer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

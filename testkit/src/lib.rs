@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod mock;
 pub mod script;
+pub mod session_gen;
 
-pub use binary::TraceClaude;
+pub use binary::{TraceClaude, Viewer};
 pub use mock::MockUpstream;

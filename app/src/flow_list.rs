@@ -1,0 +1,337 @@
+//! The flow list: one row per exchange, grouped by Claude Code session and
+//! agent, sortable by any column, narrowed by search and filters.
+
+use leptos::prelude::*;
+use shared::{FlowState, FlowSummary};
+
+use crate::flows::{distinct, grouped, Column, FlowFilter, Group, Sort, StatusFilter};
+use crate::format::{cost, millis, rate, short, tokens};
+use crate::{Pane, Ui};
+
+const COLUMNS: [(Column, &str, &str); 15] = [
+    (Column::Start, "start", "Start"),
+    (Column::Method, "method", "Method"),
+    (Column::Path, "path", "Path"),
+    (Column::Model, "model", "Model"),
+    (Column::Status, "status", "Status"),
+    (Column::Duration, "duration", "Duration"),
+    (Column::Ttfb, "ttfb", "TTFB"),
+    (Column::Ttft, "ttft", "TTFT"),
+    (Column::TokensPerSec, "tps", "Tok/s"),
+    (Column::Input, "input", "In"),
+    (Column::Output, "output", "Out"),
+    (Column::CacheRead, "cache-read", "Cache R"),
+    (Column::CacheWrite, "cache-write", "Cache W"),
+    (Column::Cost, "cost", "Cost"),
+    (Column::Stop, "stop", "Stop"),
+];
+
+/// One row as displayed. `version` changes whenever the flow does, so the
+/// row is rebuilt only then.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    id: String,
+    /// Events seen and state: together they change whenever the flow does.
+    version: (u32, &'static str),
+    cells: Vec<String>,
+    state: FlowState,
+    streaming: Option<bool>,
+    error: Option<String>,
+}
+
+fn row(ui: Ui, flow: &FlowSummary) -> Row {
+    let price = ui.flows.with_untracked(|s| s.cost(flow));
+    let usage = flow.usage.as_ref();
+    let unpriced = usage.is_some() && price.is_none();
+    let status = match (flow.status, flow.state) {
+        (Some(s), _) => s.to_string(),
+        (None, FlowState::Pending) => "…".to_owned(),
+        (None, _) => "—".to_owned(),
+    };
+    let cells = vec![
+        flow.started
+            .map(|t| crate::format::clock(&t))
+            .unwrap_or_default(),
+        flow.method.clone(),
+        flow.path.clone(),
+        flow.model.clone().unwrap_or_default(),
+        status,
+        millis(flow.duration_ms),
+        millis(flow.ttfb_ms),
+        millis(flow.ttft_ms),
+        rate(flow.output_tokens_per_sec()),
+        tokens(usage.map(|u| u.input_tokens)),
+        tokens(usage.map(|u| u.output_tokens)),
+        tokens(usage.map(|u| u.cache_read_input_tokens)),
+        tokens(usage.map(|u| u.cache_creation_input_tokens)),
+        if unpriced {
+            "unknown price".to_owned()
+        } else {
+            cost(price)
+        },
+        flow.stop_reason.clone().unwrap_or_default(),
+    ];
+    Row {
+        id: flow.flow_id.as_str().to_owned(),
+        version: (flow.events, state_name(flow.state)),
+        cells,
+        state: flow.state,
+        streaming: flow.streaming,
+        error: flow.error.clone(),
+    }
+}
+
+#[component]
+pub fn FlowList(ui: Ui) -> impl IntoView {
+    let groups = Memo::new(move |_| {
+        let filter = effective_filter(ui);
+        let sort = ui.sort.get();
+        ui.flows.with(|store| grouped(store, &filter, sort))
+    });
+    let group_keys = move || groups.with(|gs| gs.iter().map(Group::key).collect::<Vec<_>>());
+    let total = Memo::new(move |_| ui.flows.with(|s| s.flows().len()));
+    let heads = COLUMNS
+        .iter()
+        .map(|&(column, name, label)| {
+            let aria = move || {
+                let s = ui.sort.get();
+                match (s.column == column, s.descending) {
+                    (false, _) => "none",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                }
+            };
+            let on_click = move |_| {
+                ui.sort.update(|s| {
+                    if s.column == column {
+                        s.descending = !s.descending;
+                    } else {
+                        *s = Sort {
+                            column,
+                            descending: false,
+                        };
+                    }
+                })
+            };
+            view! {
+                <th class=format!("c-{name}") aria-sort=aria>
+                    <button data-sort=name on:click=on_click>{label}</button>
+                </th>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="flow-table-wrap">
+            <table class="flows" data-role="flow-list">
+                <thead><tr>{heads}</tr></thead>
+                <For each=group_keys key=|k| k.clone() let:key>
+                    <FlowGroup ui=ui groups=groups key=key/>
+                </For>
+            </table>
+            <Show when=move || total.get() == 0>
+                <p class="empty">{move || if ui.flows.with(|s| s.is_loaded()) { "No flows yet." } else { "Loading flows…" }}</p>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn FlowGroup(ui: Ui, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
+    let group = {
+        let key = key.clone();
+        Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.key() == key).cloned()))
+    };
+    let rows = move || {
+        let Some(group) = group.get() else {
+            return Vec::new();
+        };
+        ui.flows.with(|store| {
+            group
+                .flows
+                .iter()
+                .map(|&i| row(ui, &store.flows()[i]))
+                .collect::<Vec<_>>()
+        })
+    };
+    let title = move || {
+        group.with(|g| {
+            let Some(g) = g else { return String::new() };
+            let session = g
+                .session_id
+                .as_deref()
+                .map(|s| format!("Session {}", short(s)))
+                .unwrap_or_else(|| "No Claude Code session".to_owned());
+            let agent = match &g.agent_id {
+                Some(a) => format!("subagent {}", short(a)),
+                None if g.session_id.is_some() => "main agent".to_owned(),
+                None => "other requests".to_owned(),
+            };
+            let n = g.flows.len();
+            format!(
+                "{session} · {agent} · {n} flow{}",
+                if n == 1 { "" } else { "s" }
+            )
+        })
+    };
+    let session_id = move || group.with(|g| g.as_ref().and_then(|g| g.session_id.clone()));
+    let agent_id = move || group.with(|g| g.as_ref().and_then(|g| g.agent_id.clone()));
+    view! {
+        <tbody data-role="flow-group" data-session-id=session_id data-agent-id=agent_id>
+            <tr class="group-head"><th colspan=COLUMNS.len() scope="rowgroup">{title}</th></tr>
+            <For each=rows key=|r| (r.id.clone(), r.version) let:r>
+                <FlowRow ui=ui r=r/>
+            </For>
+        </tbody>
+    }
+}
+
+fn state_name(state: FlowState) -> &'static str {
+    match state {
+        FlowState::Pending => "pending",
+        FlowState::Complete => "complete",
+        FlowState::Failed => "failed",
+    }
+}
+
+#[component]
+fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
+    let id = r.id.clone();
+    let selected = {
+        let id = id.clone();
+        move || ui.selected.with(|s| s.as_deref() == Some(id.as_str()))
+    };
+    let matched = {
+        let id = id.clone();
+        move || {
+            ui.matches
+                .with(|m| m.as_ref().is_some_and(|m| m.contains(&id)))
+        }
+    };
+    let open = {
+        let id = id.clone();
+        move || {
+            ui.selected.set(Some(id.clone()));
+            ui.pane.set(Pane::Flow);
+        }
+    };
+    let state = state_name(r.state);
+    let streamed = match r.streaming {
+        Some(true) => "streamed",
+        Some(false) => "whole",
+        None => "",
+    };
+    let cells = r
+        .cells
+        .into_iter()
+        .zip(COLUMNS)
+        .map(|(text, (_, name, _))| view! { <td class=format!("c-{name}")>{text}</td> })
+        .collect_view();
+    view! {
+        <tr
+            data-role="flow"
+            data-flow-id=id
+            data-state=state
+            data-streaming=streamed
+            class:selected=selected
+            class:match=matched
+            title=r.error.unwrap_or_default()
+            tabindex="0"
+            on:click={
+                let open = open.clone();
+                move |_| open()
+            }
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Enter" { open() }
+            }
+        >
+            {cells}
+        </tr>
+    }
+}
+
+/// Search over bodies, and filters by model, path and outcome.
+#[component]
+pub fn FlowFilters(ui: Ui) -> impl IntoView {
+    let models = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.model.as_deref())));
+    let paths = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.path.split('?').next())));
+    let option_list = |values: Memo<Vec<String>>| {
+        move || {
+            values
+                .get()
+                .into_iter()
+                .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
+                .collect_view()
+        }
+    };
+    let on_model = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        ui.filter.update(|f| f.model = (!v.is_empty()).then_some(v));
+    };
+    let on_path = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        ui.filter.update(|f| f.path = (!v.is_empty()).then_some(v));
+    };
+    let on_status = move |ev: leptos::ev::Event| {
+        let status = match event_target_value(&ev).as_str() {
+            "ok" => StatusFilter::Ok,
+            "failed" => StatusFilter::Failed,
+            "pending" => StatusFilter::Pending,
+            _ => StatusFilter::All,
+        };
+        ui.filter.update(|f| f.status = status);
+    };
+    let on_search = move |ev: leptos::ev::Event| ui.search.set(event_target_value(&ev));
+    let on_only = move |ev: leptos::ev::Event| ui.only_matches.set(event_target_checked(&ev));
+    let summary = move || {
+        let searching = !ui.search.with(|s| s.trim().is_empty());
+        match ui.matches.get() {
+            Some(m) if searching => format!(
+                "{} matching flow{}",
+                m.len(),
+                if m.len() == 1 { "" } else { "s" }
+            ),
+            _ if searching => "searching…".to_owned(),
+            _ => String::new(),
+        }
+    };
+    view! {
+        <div class="flow-filters">
+            <input
+                type="search"
+                data-role="search"
+                placeholder="Search requests and responses"
+                aria-label="Search requests and responses"
+                prop:value=move || ui.search.get()
+                on:input=on_search
+            />
+            <label class="only">
+                <input type="checkbox" data-role="only-matches" prop:checked=move || ui.only_matches.get() on:change=on_only/>
+                "only matches"
+            </label>
+            <span class="match-count" data-role="match-count">{summary}</span>
+            <select data-role="filter-model" aria-label="Model" on:change=on_model>
+                <option value="">"all models"</option>
+                {option_list(models)}
+            </select>
+            <select data-role="filter-path" aria-label="Path" on:change=on_path>
+                <option value="">"all paths"</option>
+                {option_list(paths)}
+            </select>
+            <select data-role="filter-status" aria-label="Outcome" on:change=on_status>
+                <option value="">"any outcome"</option>
+                <option value="ok">"complete"</option>
+                <option value="failed">"failed"</option>
+                <option value="pending">"in progress"</option>
+            </select>
+        </div>
+    }
+}
+
+/// Narrows the list to the search's matches when the user asks for it.
+pub fn effective_filter(ui: Ui) -> FlowFilter {
+    let mut filter = ui.filter.get();
+    if ui.only_matches.get() && !ui.search.with(|s| s.trim().is_empty()) {
+        filter.matches = Some(ui.matches.get().unwrap_or_default());
+    }
+    filter
+}

@@ -1,0 +1,121 @@
+//! Which session the page shows: the picker over the server's session logs,
+//! and search within the shown one.
+
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use crate::Ui;
+
+/// A session log the server can show (see `/api/sessions`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SessionEntry {
+    pub name: String,
+    pub bytes: u64,
+    #[serde(default)]
+    pub live: bool,
+}
+
+/// Choosing a session reloads the page on `?session=NAME`, so the address
+/// always says what is shown and can be bookmarked or shared.
+#[component]
+pub fn SessionPicker(ui: Ui) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let search = if name.is_empty() {
+                String::new()
+            } else {
+                format!("?session={}", crate::fetch::encode(&name))
+            };
+            let _ = window.location().set_search(&search);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = name;
+    };
+    let options = move || {
+        let viewing = ui.viewing.get();
+        ui.sessions
+            .get()
+            .into_iter()
+            .map(|s| {
+                let value = if s.live {
+                    String::new()
+                } else {
+                    s.name.clone()
+                };
+                let selected = match &viewing {
+                    Some(v) => *v == s.name,
+                    None => s.live,
+                };
+                let label = format!(
+                    "{}{} · {}",
+                    s.name,
+                    if s.live { " (live)" } else { "" },
+                    size(s.bytes)
+                );
+                view! { <option value=value selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <select class="session-picker" data-role="session-picker" aria-label="Session" on:change=on_change>
+            {options}
+        </select>
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1 << 20 => format!("{:.0} kB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+    }
+}
+
+/// Asks the server which flows contain the search text, a moment after the
+/// user stops typing.
+pub fn search(ui: Ui) {
+    #[cfg(feature = "hydrate")]
+    {
+        let generation = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            let text = ui.search.get();
+            generation.update_value(|g| *g += 1);
+            let mine = generation.get_value();
+            if text.trim().is_empty() {
+                ui.matches.set(None);
+                return;
+            }
+            set_timeout(
+                move || {
+                    if generation.get_value() != mine {
+                        return;
+                    }
+                    let session = ui.viewing.get_untracked();
+                    leptos::task::spawn_local(async move {
+                        let url = format!(
+                            "/api/search?q={}{}",
+                            crate::fetch::encode(&text),
+                            crate::fetch::session_param(session.as_deref(), false)
+                        );
+                        #[derive(Deserialize)]
+                        struct Found {
+                            flows: Vec<String>,
+                        }
+                        match crate::fetch::get_json::<Found>(&url).await {
+                            Ok(found) if generation.get_value() == mine => {
+                                ui.matches.set(Some(found.flows.into_iter().collect()));
+                            }
+                            Ok(_) => {}
+                            Err(e) => leptos::logging::warn!("trace_claude: search failed: {e}"),
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(200),
+            );
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ui;
+}

@@ -1,0 +1,81 @@
+//! Totals of the session shown: requests, tokens by kind, cache hits, cost
+//! and latency, per model and overall.
+
+use leptos::prelude::*;
+use shared::{ModelTotals, Totals};
+
+use crate::format::{cost, millis, percent, tokens};
+use crate::Ui;
+
+#[component]
+pub fn TotalsBar(ui: Ui) -> impl IntoView {
+    let totals = Memo::new(move |_| {
+        ui.flows.with(|store| {
+            let prices = store.prices.clone().unwrap_or_else(shared::Prices::builtin);
+            Totals::from_flows(store.flows(), &prices)
+        })
+    });
+    let rows = move || {
+        totals.with(|t| {
+            let mut rows: Vec<(String, ModelTotals)> =
+                t.models.iter().map(|(m, v)| (m.clone(), v.clone())).collect();
+            if rows.len() != 1 {
+                rows.push(("all models".to_owned(), t.total.clone()));
+            }
+            rows.into_iter()
+                .map(|(model, m)| {
+                    let price = match m.cost_usd {
+                        Some(_) => cost(m.cost_usd),
+                        None if m.requests > 0 => "unknown price".to_owned(),
+                        None => String::new(),
+                    };
+                    view! {
+                        <tr data-model=model.clone()>
+                            <th scope="row">{model.clone()}</th>
+                            <td data-col="requests">{m.requests}</td>
+                            <td data-col="input">{tokens(Some(m.input_tokens))}</td>
+                            <td data-col="output">{tokens(Some(m.output_tokens))}</td>
+                            <td data-col="cache-read">{tokens(Some(m.cache_read_input_tokens))}</td>
+                            <td data-col="cache-write">{tokens(Some(m.cache_creation_input_tokens))}</td>
+                            <td data-col="cache-hit">{percent(m.cache_hit_ratio)}</td>
+                            <td data-col="cost">{price}</td>
+                            <td data-col="p50">{millis(m.duration_ms_p50)}</td>
+                            <td data-col="p90">{millis(m.duration_ms_p90)}</td>
+                            <td data-col="ttft-p50">{millis(m.ttft_ms_p50)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let headline = move || {
+        totals.with(|t| {
+            let c = match t.total.cost_usd {
+                Some(_) => cost(t.total.cost_usd),
+                None if t.total.requests > 0 => "unknown price".to_owned(),
+                None => "$0".to_owned(),
+            };
+            format!(
+                "{} requests · {} in · {} out · {} cache read · {} cache write · {}",
+                t.total.requests,
+                tokens(Some(t.total.input_tokens)),
+                tokens(Some(t.total.output_tokens)),
+                tokens(Some(t.total.cache_read_input_tokens)),
+                tokens(Some(t.total.cache_creation_input_tokens)),
+                c
+            )
+        })
+    };
+    view! {
+        <details class="totals" data-role="totals">
+            <summary data-role="totals-headline">{headline}</summary>
+            <table>
+                <thead><tr>
+                    <th>"Model"</th><th>"Requests"</th><th>"In"</th><th>"Out"</th><th>"Cache R"</th>
+                    <th>"Cache W"</th><th>"Cache hit"</th><th>"Cost"</th><th>"p50"</th><th>"p90"</th><th>"TTFT p50"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
+    }
+}

@@ -1,0 +1,568 @@
+//! The index of one session log: where each line starts, which flow it
+//! belongs to, and each flow's summary.
+//!
+//! A session log can be hundreds of megabytes, almost all of it request
+//! bodies. The index is what lets the UI list flows without sending any body,
+//! and send one flow's events without reading the rest of the file: it keeps
+//! byte offsets, never line contents. It grows by reading whatever whole lines
+//! were appended since the last look, so the same code serves a live session
+//! and a saved one.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use shared::{Event, FlowId, FlowSummary, Headers, RequestFacts, Timestamp};
+
+/// Lines longer than this are requests with big bodies: their facts are read
+/// by skimming instead of building the whole JSON tree.
+const SKIM_ABOVE: usize = 64 * 1024;
+
+/// Where one line of the log is.
+#[derive(Debug, Clone, Copy)]
+struct LineRef {
+    offset: u64,
+    /// Length without the newline.
+    len: u64,
+    /// Index into `flows`, or `NO_FLOW` for a line that is not an event.
+    flow: u32,
+}
+
+const NO_FLOW: u32 = u32::MAX;
+
+struct FlowEntry {
+    summary: FlowSummary,
+    /// Sequence numbers (1-based line numbers) of this flow's events.
+    lines: Vec<u64>,
+}
+
+pub struct SessionIndex {
+    path: PathBuf,
+    /// Bytes of the file covered by whole, indexed lines.
+    scanned: u64,
+    lines: Vec<LineRef>,
+    flows: Vec<FlowEntry>,
+    by_id: HashMap<Arc<str>, u32>,
+    /// Lines that are not events (not JSON, or not of the log's shape).
+    bad_lines: u64,
+    first_bad_line: Option<u64>,
+}
+
+/// What a refresh found at the end of the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Tail {
+    /// Bytes after the last newline: a line still being written, or cut short
+    /// by a crash. They are not an event (yet).
+    pub partial_bytes: u64,
+}
+
+impl SessionIndex {
+    pub fn new(path: PathBuf) -> Self {
+        SessionIndex {
+            path,
+            scanned: 0,
+            lines: Vec::new(),
+            flows: Vec::new(),
+            by_id: HashMap::new(),
+            bad_lines: 0,
+            first_bad_line: None,
+        }
+    }
+
+    /// Number of whole lines indexed: the sequence number of the last one.
+    pub fn line_count(&self) -> u64 {
+        self.lines.len() as u64
+    }
+
+    pub fn bad_lines(&self) -> (u64, Option<u64>) {
+        (self.bad_lines, self.first_bad_line)
+    }
+
+    /// Indexes the whole lines appended since the last refresh.
+    pub fn refresh(&mut self) -> io::Result<Tail> {
+        let mut file = File::open(&self.path)?;
+        let len = file.metadata()?.len();
+        if len < self.scanned {
+            // The file was replaced or truncated behind our back: start over
+            // rather than serve offsets into a different file.
+            *self = SessionIndex::new(self.path.clone());
+        }
+        file.seek(SeekFrom::Start(self.scanned))?;
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let read = reader.read_until(b'\n', &mut line)?;
+            if read == 0 {
+                return Ok(Tail::default());
+            }
+            if line.last() != Some(&b'\n') {
+                return Ok(Tail {
+                    partial_bytes: read as u64,
+                });
+            }
+            line.pop();
+            let offset = self.scanned;
+            self.scanned += read as u64;
+            self.add_line(offset, &line);
+        }
+    }
+
+    fn add_line(&mut self, offset: u64, line: &[u8]) {
+        let seq = self.lines.len() as u64 + 1;
+        let flow = match parse_line(line) {
+            Some(Parsed::Request { ts, flow_id, facts }) => {
+                let flow = self.flow_for(&flow_id, seq);
+                let entry = &mut self.flows[flow as usize];
+                entry.summary.accept_request(seq, ts, facts);
+                entry.lines.push(seq);
+                flow
+            }
+            Some(Parsed::Event(event)) => {
+                let flow = self.flow_for(event.flow_id(), seq);
+                let entry = &mut self.flows[flow as usize];
+                entry.summary.accept(seq, &event);
+                entry.lines.push(seq);
+                flow
+            }
+            None => {
+                self.bad_lines += 1;
+                self.first_bad_line.get_or_insert(seq);
+                NO_FLOW
+            }
+        };
+        self.lines.push(LineRef {
+            offset,
+            len: line.len() as u64,
+            flow,
+        });
+    }
+
+    fn flow_for(&mut self, id: &FlowId, seq: u64) -> u32 {
+        if let Some(&flow) = self.by_id.get(&*id.0) {
+            return flow;
+        }
+        let flow = self.flows.len() as u32;
+        self.flows.push(FlowEntry {
+            summary: FlowSummary::new(id.clone(), seq),
+            lines: Vec::new(),
+        });
+        self.by_id.insert(id.0.clone(), flow);
+        flow
+    }
+
+    /// Every flow's summary, in the order the flows started.
+    pub fn summaries(&self) -> impl Iterator<Item = &FlowSummary> {
+        self.flows.iter().map(|f| &f.summary)
+    }
+
+    /// The sequence numbers of one flow's events.
+    pub fn flow_lines(&self, id: &str) -> Option<&[u64]> {
+        let flow = *self.by_id.get(id)?;
+        Some(&self.flows[flow as usize].lines)
+    }
+
+    /// Reads the given lines (sequence numbers) from the file, in the order given.
+    pub fn read_lines(&self, seqs: &[u64]) -> io::Result<Vec<(u64, String)>> {
+        let mut file = File::open(&self.path)?;
+        let mut out = Vec::with_capacity(seqs.len());
+        for &seq in seqs {
+            let Some(line) = seq.checked_sub(1).and_then(|i| self.lines.get(i as usize)) else {
+                continue;
+            };
+            file.seek(SeekFrom::Start(line.offset))?;
+            let mut bytes = vec![0; line.len as usize];
+            file.read_exact(&mut bytes)?;
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            out.push((seq, text));
+        }
+        Ok(out)
+    }
+
+    /// The flows with a line that contains `query`, ignoring ASCII case, in
+    /// the order they started. The query is matched as it appears inside the
+    /// log's JSON strings (quotes and newlines escaped), so a phrase typed by
+    /// the user finds the text it names.
+    pub fn search(&self, query: &str) -> io::Result<Vec<FlowId>> {
+        let escaped = serde_json::to_string(query).map_err(io::Error::other)?;
+        let needle = escaped[1..escaped.len() - 1].to_ascii_lowercase();
+        if needle.is_empty() {
+            return Ok(Vec::new());
+        }
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut hit = vec![false; self.flows.len()];
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(&self.path)?);
+        let mut line = Vec::new();
+        let mut lower = Vec::new();
+        for entry in &self.lines {
+            line.clear();
+            reader.read_until(b'\n', &mut line)?;
+            if entry.flow == NO_FLOW || hit[entry.flow as usize] {
+                continue;
+            }
+            lower.clear();
+            lower.extend(line.iter().map(u8::to_ascii_lowercase));
+            if finder.find(&lower).is_some() {
+                hit[entry.flow as usize] = true;
+            }
+        }
+        Ok(self
+            .flows
+            .iter()
+            .zip(hit)
+            .filter(|(_, hit)| *hit)
+            .map(|(f, _)| f.summary.flow_id.clone())
+            .collect())
+    }
+
+    /// The lines after `after` and up to `upto` (inclusive), read in one pass.
+    pub fn read_range(&self, after: u64, upto: u64) -> io::Result<Vec<(u64, String)>> {
+        let upto = upto.min(self.line_count());
+        if after >= upto {
+            return Ok(Vec::new());
+        }
+        let first = &self.lines[after as usize];
+        let last = &self.lines[upto as usize - 1];
+        let mut file = File::open(&self.path)?;
+        file.seek(SeekFrom::Start(first.offset))?;
+        let mut bytes = vec![0; (last.offset + last.len - first.offset) as usize];
+        file.read_exact(&mut bytes)?;
+        let text = String::from_utf8_lossy(&bytes);
+        Ok((after + 1..=upto)
+            .zip(text.split('\n').map(str::to_owned))
+            .collect())
+    }
+}
+
+enum Parsed {
+    /// A request, skimmed: its body's facts without its body.
+    Request {
+        ts: Timestamp,
+        flow_id: FlowId,
+        facts: RequestFacts,
+    },
+    Event(Box<Event>),
+}
+
+fn parse_line(line: &[u8]) -> Option<Parsed> {
+    // The writer puts `ts` and `type` first, so a big request says so early;
+    // any other line, or a hand-edited one, takes the full parse.
+    let head = &line[..line.len().min(120)];
+    if line.len() > SKIM_ABOVE && contains(head, br#""type":"request""#) {
+        if let Ok(skim) = serde_json::from_slice::<RequestSkim>(line) {
+            let (ts, flow_id) = (skim.ts, skim.flow_id.clone());
+            return Some(Parsed::Request {
+                ts,
+                flow_id,
+                facts: skim.facts(),
+            });
+        }
+    }
+    parse_json::<Event>(line).map(|e| Parsed::Event(Box::new(e)))
+}
+
+fn parse_json<T: DeserializeOwned>(line: &[u8]) -> Option<T> {
+    serde_json::from_slice(line).ok()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A request line read for its facts only: the body's messages are counted,
+/// not built.
+#[derive(Deserialize)]
+struct RequestSkim {
+    ts: Timestamp,
+    flow_id: FlowId,
+    method: String,
+    path: String,
+    #[serde(default)]
+    headers: Headers,
+    #[serde(default)]
+    body: BodySkim,
+}
+
+impl RequestSkim {
+    fn facts(self) -> RequestFacts {
+        let header = |name: &str| self.headers.get(name).cloned();
+        RequestFacts {
+            session_id: header("x-claude-code-session-id"),
+            agent_id: header("x-claude-code-agent-id"),
+            model: self.body.model,
+            stream: self.body.stream,
+            message_count: self.body.messages,
+            method: self.method,
+            path: self.path,
+        }
+    }
+}
+
+#[derive(Default)]
+struct BodySkim {
+    model: Option<String>,
+    stream: Option<bool>,
+    messages: Option<u32>,
+}
+
+impl<'de> Deserialize<'de> for BodySkim {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BodySkimVisitor)
+    }
+}
+
+/// Takes a JSON object's `model`, `stream` and the length of `messages`;
+/// any other body (text, binary, null) skims to nothing.
+struct BodySkimVisitor;
+
+impl<'de> Visitor<'de> for BodySkimVisitor {
+    type Value = BodySkim;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a request body")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BodySkim, A::Error> {
+        let mut skim = BodySkim::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "model" => {
+                    skim.model = match map.next_value::<serde_json::Value>()? {
+                        serde_json::Value::String(s) => Some(s),
+                        _ => None,
+                    }
+                }
+                "stream" => skim.stream = map.next_value::<serde_json::Value>()?.as_bool(),
+                "messages" => skim.messages = map.next_value::<Counted>()?.0,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(skim)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BodySkim, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(BodySkim::default())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<BodySkim, E> {
+        Ok(BodySkim::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<BodySkim, E> {
+        Ok(BodySkim::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<BodySkim, E> {
+        Ok(BodySkim::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<BodySkim, E> {
+        Ok(BodySkim::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<BodySkim, E> {
+        Ok(BodySkim::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<BodySkim, E> {
+        Ok(BodySkim::default())
+    }
+}
+
+/// The length of an array, without keeping its elements; `None` for anything else.
+struct Counted(Option<u32>);
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct CountVisitor;
+        impl<'de> Visitor<'de> for CountVisitor {
+            type Value = Counted;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Counted, A::Error> {
+                let mut n = 0u32;
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n = n.saturating_add(1);
+                }
+                Ok(Counted(Some(n)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Counted, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Counted(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Counted, E> {
+                Ok(Counted(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Counted, E> {
+                Ok(Counted(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Counted, E> {
+                Ok(Counted(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Counted, E> {
+                Ok(Counted(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Counted, E> {
+                Ok(Counted(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Counted, E> {
+                Ok(Counted(None))
+            }
+        }
+        d.deserialize_any(CountVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use serde_json::json;
+    use shared::EventKind;
+
+    use super::*;
+
+    fn request_line(flow: &str, body_bytes: usize) -> String {
+        json!({
+            "ts": "2026-03-29T11:27:07.000001Z", "type": "request", "flow_id": flow,
+            "method": "POST", "path": "/v1/messages?beta=true",
+            "headers": {"x-claude-code-session-id": "s1", "x-claude-code-agent-id": "a1"},
+            "body": {"model": "claude-opus-4-5", "stream": true, "system": "x".repeat(body_bytes),
+                     "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
+        })
+        .to_string()
+    }
+
+    fn end_line(flow: &str) -> String {
+        json!({"ts": "2026-03-29T11:27:08.000001Z", "type": "stream_end", "flow_id": flow})
+            .to_string()
+    }
+
+    #[test]
+    fn a_skimmed_request_gives_the_facts_a_full_parse_gives() {
+        for size in [10, SKIM_ABOVE + 10] {
+            let line = request_line("f", size);
+            let event: Event = serde_json::from_str(&line).unwrap();
+            let EventKind::Request(request) = &event.kind else {
+                panic!("not a request")
+            };
+            let full = RequestFacts::from_request(request);
+            let Some(Parsed::Request { facts, .. }) = parse_line(line.as_bytes()) else {
+                assert!(size < SKIM_ABOVE, "a big request must be skimmed");
+                continue;
+            };
+            assert_eq!(facts, full);
+            assert_eq!(facts.message_count, Some(2));
+            assert_eq!(facts.agent_id.as_deref(), Some("a1"));
+        }
+    }
+
+    #[test]
+    fn odd_bodies_skim_to_nothing_rather_than_fail() {
+        for body in [
+            json!("text"),
+            json!(null),
+            json!([1, 2]),
+            json!({"messages": "no", "model": 3}),
+        ] {
+            let mut line: serde_json::Value = serde_json::from_str(&request_line("f", 0)).unwrap();
+            line["body"] = body;
+            line["pad"] = json!("p".repeat(SKIM_ABOVE));
+            let text = line.to_string();
+            let Some(Parsed::Request { facts, .. }) = parse_line(text.as_bytes()) else {
+                panic!("{text:.200} was not skimmed");
+            };
+            assert_eq!((facts.model, facts.message_count), (None, None));
+        }
+    }
+
+    #[test]
+    fn grows_with_the_file_and_ignores_a_partial_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        let mut file = std::fs::File::create(&path).unwrap();
+        let first = request_line("a", SKIM_ABOVE * 2);
+        writeln!(file, "{first}").unwrap();
+        let mut index = SessionIndex::new(path.clone());
+        assert_eq!(index.refresh().unwrap().partial_bytes, 0);
+        assert_eq!(index.line_count(), 1);
+
+        // Half a line: not an event yet.
+        let end = end_line("a");
+        let (head, tail) = end.split_at(20);
+        write!(file, "{head}").unwrap();
+        assert_eq!(index.refresh().unwrap().partial_bytes, 20);
+        assert_eq!(index.line_count(), 1);
+        // The rest arrives: now it is.
+        writeln!(file, "{tail}").unwrap();
+        writeln!(file, "not json").unwrap();
+        writeln!(file, "{}", request_line("b", 5)).unwrap();
+        index.refresh().unwrap();
+        assert_eq!(index.line_count(), 4);
+        assert_eq!(index.bad_lines(), (1, Some(3)));
+        let flows: Vec<_> = index
+            .summaries()
+            .map(|s| s.flow_id.as_str().to_owned())
+            .collect();
+        assert_eq!(flows, ["a", "b"]);
+        assert_eq!(index.flow_lines("a"), Some(&[1u64, 2][..]));
+        let lines = index.read_lines(&[2, 1]).unwrap();
+        assert_eq!(lines[0], (2, end.clone()));
+        assert_eq!(lines[1], (1, first.clone()));
+        let range = index.read_range(1, 3).unwrap();
+        assert_eq!(range, [(2, end), (3, "not json".to_owned())]);
+        assert_eq!(index.read_range(0, 99).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn every_cut_of_a_log_indexes_exactly_its_whole_lines() {
+        let lines = [
+            request_line("a", 40),
+            end_line("a"),
+            request_line("b", 3),
+            end_line("b"),
+        ];
+        let text = lines.iter().map(|l| format!("{l}\n")).collect::<String>();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        for cut in 0..=text.len() {
+            std::fs::write(&path, &text.as_bytes()[..cut]).unwrap();
+            let mut index = SessionIndex::new(path.clone());
+            let tail = index.refresh().unwrap();
+            let whole = text[..cut].matches('\n').count() as u64;
+            assert_eq!(index.line_count(), whole, "cut at {cut}");
+            assert_eq!(
+                tail.partial_bytes,
+                (cut - text[..cut].rfind('\n').map_or(0, |i| i + 1)) as u64
+            );
+        }
+    }
+
+    #[test]
+    fn search_matches_text_as_the_log_escapes_it_ignoring_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        let quoted = json!({"ts": "2026-03-29T11:27:07.000001Z", "type": "request", "flow_id": "q",
+            "method": "POST", "path": "/", "headers": {}, "body": "He said \"Zebra\"\nthen left"});
+        std::fs::write(&path, format!("{}\n{}\n", request_line("a", 3), quoted)).unwrap();
+        let mut index = SessionIndex::new(path);
+        index.refresh().unwrap();
+        let ids = |q: &str| -> Vec<String> {
+            index
+                .search(q)
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(ids("said \"zebra\""), ["q"]);
+        assert_eq!(ids("zebra\"\nTHEN"), ["q"]);
+        assert_eq!(ids("claude-opus"), ["a"]);
+        assert!(ids("absent").is_empty());
+        assert!(ids("").is_empty());
+    }
+}

@@ -1,0 +1,161 @@
+//! The web port: the UI and its API, for this machine only.
+//!
+//! Every `/api` call takes an optional `session=NAME` (a name from
+//! `/api/sessions`); without it, the live session (`listen`) or the first
+//! file given (`view`).
+//!
+//! - `GET /`: the UI (server-rendered, then hydrated by the WebAssembly app).
+//! - `GET /api/session`: what this server records or shows.
+//! - `GET /api/sessions`: the session logs it can show.
+//! - `GET /api/flows`: one summary per flow, the line count they cover, and the prices.
+//! - `GET /api/flows/{id}`: one flow's events, as a JSON array.
+//! - `GET /api/search?q=TEXT`: the flows whose events contain the text.
+//! - `GET /api/events?after=N&upto=M`: the events of lines N+1..=M, as a JSON array.
+//! - `GET /api/events/stream?after=N`: every event of the live session after
+//!   line N, then new ones as they happen, as server-sent events (see `events`).
+
+mod events;
+mod flows;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::catalog::Catalog;
+use crate::live::Hub;
+
+#[derive(Clone)]
+pub struct WebState {
+    /// The session being recorded, when there is one (`listen`, not `view`).
+    hub: Option<Arc<Hub>>,
+    catalog: Arc<Catalog>,
+    /// The price table, sent to the browser to price flows with.
+    prices: Arc<shared::Prices>,
+    session: Arc<serde_json::Value>,
+    /// `Host` values this server answers to; anything else is refused, which
+    /// defeats DNS rebinding.
+    allowed_hosts: Arc<[String]>,
+}
+
+impl WebState {
+    pub fn new(
+        hub: Option<Arc<Hub>>,
+        catalog: Arc<Catalog>,
+        prices: shared::Prices,
+        web_addr: SocketAddr,
+        session: serde_json::Value,
+    ) -> Self {
+        let port = web_addr.port();
+        let mut allowed_hosts = vec![
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        if !web_addr.ip().is_loopback() && !web_addr.ip().is_unspecified() {
+            allowed_hosts.push(SocketAddr::new(web_addr.ip(), port).to_string());
+        }
+        WebState {
+            hub,
+            catalog,
+            prices: Arc::new(prices),
+            session: Arc::new(session),
+            allowed_hosts: allowed_hosts.into(),
+        }
+    }
+}
+
+pub fn router(state: WebState, site: LeptosOptions) -> Router {
+    let api = Router::new()
+        .route("/api/events", get(events::events))
+        .route("/api/events/stream", get(events::event_stream))
+        .route("/api/session", get(session))
+        .route("/api/sessions", get(flows::sessions))
+        .route("/api/flows", get(flows::flows))
+        .route("/api/flows/{id}", get(flows::flow))
+        .route("/api/search", get(flows::search))
+        .with_state(state.clone());
+    let ui = Router::new()
+        .leptos_routes(&site, generate_route_list(app::App), {
+            let site = site.clone();
+            move || app::shell(site.clone())
+        })
+        // The site's files (/pkg/…, the favicon); anything else gets the 404 page.
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(site);
+    api.merge(ui)
+        .layer(middleware::from_fn_with_state(state, guard))
+}
+
+async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
+    Json((*state.session).clone())
+}
+
+/// A failure to read a session log, as the API reports it.
+fn read_error(e: impl std::fmt::Display) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("trace_claude: cannot read the session log: {e}\n"),
+    )
+        .into_response()
+}
+
+/// Refuses foreign hosts and cross-origin callers, and marks every answer as
+/// not to be sniffed, framed or run as script.
+async fn guard(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host_ok = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| {
+            state
+                .allowed_hosts
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(host))
+        });
+    if !host_ok {
+        return (
+            StatusCode::FORBIDDEN,
+            "trace_claude: this server answers only to its own address\n",
+        )
+            .into_response();
+    }
+    // Browsers send Origin on cross-origin requests; same-origin pages have ours.
+    let origin_ok = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => true,
+        Some(origin) => state
+            .allowed_hosts
+            .iter()
+            .any(|a| origin.eq_ignore_ascii_case(&format!("http://{a}"))),
+    };
+    if !origin_ok {
+        return (
+            StatusCode::FORBIDDEN,
+            "trace_claude: cross-origin requests are refused\n",
+        )
+            .into_response();
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    response
+}
