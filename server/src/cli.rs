@@ -27,6 +27,8 @@ pub enum Command {
     Run(RunArgs),
     /// Serve the web UI over saved session logs, without a proxy
     View(ViewArgs),
+    /// Add up tokens, cost and latency of session logs, per model
+    Stats(StatsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +77,19 @@ pub struct ViewArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Session logs to add up (JSON Lines files written by `listen`)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Price table to estimate costs with, instead of the built-in one
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// The command and its arguments, passed through untouched
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
@@ -96,8 +111,18 @@ pub fn report_usage_error(e: clap::Error) -> ExitCode {
         }
         _ => {
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut lines = rendered.lines();
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut first = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+            // "required arguments were not provided:" names them on the
+            // indented lines that follow.
+            if first.ends_with(':') {
+                let named: Vec<&str> = lines
+                    .take_while(|l| l.starts_with(' '))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", named.join(", "));
+            }
             eprintln!("trace_claude: error: {first} (see 'trace_claude --help')");
             ExitCode::from(2)
         }

@@ -8,8 +8,10 @@ mod listen;
 mod live;
 mod prices;
 mod run;
+mod session_file;
 mod session_log;
 mod site;
+mod stats;
 mod view;
 mod web;
 
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Listen(args) => in_runtime(listen::listen(args)),
         cli::Command::Run(args) => run::exec(args.command),
         cli::Command::View(args) => in_runtime(view::view(args)),
+        cli::Command::Stats(args) => stats::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,10 +12,12 @@ use crate::Usage;
 const BUILTIN: &str = include_str!("../prices.json");
 const PER_MILLION: f64 = 1_000_000.0;
 
+// The JSON error is part of the message, not a `source`: error chains
+// printed with `{:#}` would otherwise say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum PricesError {
     #[error("not a prices file: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("invalid prices file: {0}")]
     Invalid(String),
 }
@@ -62,7 +64,7 @@ impl Prices {
     }
 
     pub fn from_json(text: &str) -> Result<Prices, PricesError> {
-        let prices: Prices = serde_json::from_str(text)?;
+        let prices: Prices = serde_json::from_str(text).map_err(PricesError::Json)?;
         prices.validate()?;
         Ok(prices)
     }

@@ -1,0 +1,208 @@
+//! `trace_claude stats`: tokens, cost and latency of saved sessions, per model.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+use shared::{FlowId, FlowSummary, ModelTotals, Prices, Totals};
+
+use crate::cli::StatsArgs;
+use crate::session_file::{ReadReport, SessionReader};
+
+pub fn run(args: StatsArgs) -> anyhow::Result<()> {
+    let prices = crate::prices::load(args.prices.as_deref())?;
+    let mut flows = Vec::new();
+    for path in &args.files {
+        flows.extend(summarize_file(path)?);
+    }
+    let totals = Totals::from_flows(&flows, &prices);
+    if args.json {
+        let out = JsonOut {
+            totals: &totals,
+            prices_version: &prices.version,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", table(&totals, &prices));
+    }
+    Ok(())
+}
+
+/// Every flow of one log. Flows are kept per file: the same log given twice
+/// counts twice, as the user asked, instead of merging into itself.
+fn summarize_file(path: &Path) -> anyhow::Result<Vec<FlowSummary>> {
+    let mut reader = SessionReader::open(path)?;
+    let mut flows: HashMap<FlowId, FlowSummary> = HashMap::new();
+    for item in reader.by_ref() {
+        let (seq, _, event) = item.with_context(|| format!("cannot read {}", path.display()))?;
+        flows
+            .entry(event.flow_id().clone())
+            .or_insert_with(|| FlowSummary::new(event.flow_id().clone(), seq))
+            .accept(seq, &event);
+    }
+    warn_about_skipped(path, reader.report());
+    Ok(flows.into_values().collect())
+}
+
+fn warn_about_skipped(path: &Path, report: &ReadReport) {
+    let file = path.display();
+    if let Some((line, why)) = &report.first_invalid {
+        eprintln!(
+            "trace_claude: warning: {file}: skipped {} of {} lines that are not events (first: line {line}: {why})",
+            report.invalid_lines, report.lines
+        );
+    }
+    if report.incomplete_tail_at.is_some() {
+        eprintln!(
+            "trace_claude: warning: {file}: skipped its last line, which has no newline (cut short, or still being written)"
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    #[serde(flatten)]
+    totals: &'a Totals,
+    prices_version: &'a str,
+}
+
+const HEADINGS: [&str; 11] = [
+    "MODEL",
+    "REQUESTS",
+    "ERRORS",
+    "INPUT",
+    "OUTPUT",
+    "CACHE READ",
+    "CACHE WRITE",
+    "CACHE HIT",
+    "COST",
+    "P50",
+    "P90",
+];
+
+fn table(totals: &Totals, prices: &Prices) -> String {
+    let mut rows = vec![HEADINGS.map(str::to_owned)];
+    for (model, t) in &totals.models {
+        rows.push(row(model, t));
+    }
+    rows.push(row("total", &totals.total));
+    let widths: Vec<usize> = (0..HEADINGS.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                if c == 0 {
+                    format!("{cell:<w$}")
+                } else {
+                    format!("{cell:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str(&footnotes(totals, prices));
+    out
+}
+
+fn row(name: &str, t: &ModelTotals) -> [String; 11] {
+    [
+        name.to_owned(),
+        count(t.requests),
+        count(t.errors),
+        count(t.input_tokens),
+        count(t.output_tokens),
+        count(t.cache_read_input_tokens),
+        count(t.cache_creation_input_tokens),
+        t.cache_hit_ratio
+            .map_or("-".into(), |r| format!("{:.1}%", r * 100.0)),
+        t.cost_usd.map_or("unknown price".into(), dollars),
+        latency(t.duration_ms_p50),
+        latency(t.duration_ms_p90),
+    ]
+}
+
+fn footnotes(totals: &Totals, prices: &Prices) -> String {
+    let mut notes = vec![];
+    let total = &totals.total;
+    if total.unpriced_requests > 0 {
+        let unpriced: Vec<&str> = totals
+            .models
+            .iter()
+            .filter(|(_, t)| t.unpriced_requests > 0)
+            .map(|(m, _)| m.as_str())
+            .collect();
+        notes.push(format!(
+            "{} of {} requests have no known price ({}); the priced ones cost {}.",
+            total.unpriced_requests,
+            total.requests,
+            unpriced.join(", "),
+            dollars(total.priced_cost_usd)
+        ));
+    }
+    match totals.other_requests {
+        0 => {}
+        1 => notes.push(
+            "1 other request (count_tokens, HEAD /, ...) carries no billed tokens and is not counted."
+                .into(),
+        ),
+        n => notes.push(format!(
+            "{n} other requests (count_tokens, HEAD /, ...) carry no billed tokens and are not counted."
+        )),
+    }
+    notes.push(format!(
+        "Latency: whole response, completed requests. Prices of {}.",
+        prices.version
+    ));
+    format!("\n{}\n", notes.join("\n"))
+}
+
+/// `1234567` → `1,234,567`: token counts run into the millions.
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .collect();
+    groups.join(",")
+}
+
+fn dollars(usd: f64) -> String {
+    format!("${usd:.4}")
+}
+
+fn latency(ms: Option<f64>) -> String {
+    match ms {
+        None => "-".into(),
+        Some(ms) if ms < 1000.0 => format!("{ms:.0}ms"),
+        Some(ms) => format!("{:.1}s", ms / 1000.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn latencies_read_as_ms_or_seconds() {
+        assert_eq!(latency(None), "-");
+        assert_eq!(latency(Some(850.4)), "850ms");
+        assert_eq!(latency(Some(12_345.0)), "12.3s");
+    }
+}
