@@ -24,8 +24,6 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, St
     serde_json::from_str(&text).map_err(|e| format!("unreadable answer: {e}"))
 }
 
-// Used by the browser build (and its tests), not by the server's.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 /// `?session=NAME` (URL-encoded) for API calls about `session`, or nothing.
 pub fn session_param(session: Option<&str>, first: bool) -> String {
     match session {

@@ -51,7 +51,7 @@ pub fn load_selected(ui: Ui) {
             .with_untracked(|s| s.previous_turn(&id).map(|f| f.flow_id.as_str().to_owned()));
         let session = ui.viewing.get_untracked();
         leptos::task::spawn_local(async move {
-            let events = match fetch_flow(&id, session.as_deref()).await {
+            let events = match fetch_flow(ui, &id, session.as_deref()).await {
                 Ok(events) => events,
                 Err(e) => {
                     ui.detail_error.set(Some(e));
@@ -59,7 +59,7 @@ pub fn load_selected(ui: Ui) {
                 }
             };
             let previous = match previous {
-                Some(prev) => fetch_flow(&prev, session.as_deref())
+                Some(prev) => fetch_flow(ui, &prev, session.as_deref())
                     .await
                     .ok()
                     .map(|events| (prev, events)),
@@ -81,7 +81,10 @@ pub fn load_selected(ui: Ui) {
 }
 
 #[cfg(feature = "hydrate")]
-async fn fetch_flow(id: &str, session: Option<&str>) -> Result<Vec<Event>, String> {
+async fn fetch_flow(ui: Ui, id: &str, session: Option<&str>) -> Result<Vec<Event>, String> {
+    if ui.report.get_untracked() {
+        return crate::report::flow(id).await;
+    }
     let url = format!(
         "/api/flows/{}{}",
         crate::fetch::encode(id),
@@ -125,7 +128,11 @@ pub fn FlowView(ui: Ui) -> impl IntoView {
                 None => view! { <p class="empty">"Select a flow in the list to open it."</p> }.into_any(),
                 Some(s) => view! { <FlowHead summary=s/> }.into_any(),
             }}
-            <div class="subtabs" role="tablist">{tabs}</div>
+            <div class="subtabs" role="tablist">
+                {tabs}
+                <span class="spacer"></span>
+                {move || detail().map(|d| view! { <FlowActions ui=ui detail=d/> })}
+            </div>
             <div class="flow-body">
                 {move || ui.detail_error.get().map(|e| view! { <p class="error">{format!("Cannot load this flow: {e}")}</p> })}
                 {move || match (detail(), summary.get()) {
@@ -141,6 +148,77 @@ pub fn FlowView(ui: Ui) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Copy the request as cURL (the key as the caller's own `$ANTHROPIC_API_KEY`,
+/// or as logged when asked), and the answer's text.
+#[component]
+fn FlowActions(ui: Ui, detail: Arc<FlowDetail>) -> impl IntoView {
+    let copied = RwSignal::new(None::<&'static str>);
+    let request = detail.events.iter().find_map(|e| match &e.kind {
+        EventKind::Request(r) => Some(r.clone()),
+        _ => None,
+    });
+    let upstream = move || {
+        ui.session.with_untracked(|s| {
+            s.as_ref()
+                .and_then(|s| s["upstream"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "https://api.anthropic.com".to_owned())
+        })
+    };
+    let text = reassemble(detail.events.iter()).map(|m| {
+        m.content
+            .iter()
+            .filter_map(|b| match b {
+                AssembledBlock::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    });
+    let copy_curl = {
+        let request = request.clone();
+        move |keep_key: bool| {
+            if let Some(r) = &request {
+                clipboard(crate::curl::curl(r, &upstream(), keep_key));
+                copied.set(Some(if keep_key {
+                    "cURL with the logged key copied"
+                } else {
+                    "cURL copied"
+                }));
+            }
+        }
+    };
+    let copy_curl_keyed = copy_curl.clone();
+    let has_text = text.as_ref().is_some_and(|t| !t.is_empty());
+    view! {
+        <span class="actions">
+            <button data-action="copy-curl" disabled=request.is_none()
+                title="The key becomes $ANTHROPIC_API_KEY: the command runs with your own"
+                on:click=move |_| copy_curl(false)>"Copy as cURL"</button>
+            <button data-action="copy-curl-key" disabled=request.is_none()
+                title="Keeps the key as the log has it (redacted unless recorded with --no-redact)"
+                on:click=move |_| copy_curl_keyed(true)>"…with logged key"</button>
+            <button data-action="copy-text" disabled=!has_text
+                on:click=move |_| {
+                    if let Some(t) = &text {
+                        clipboard(t.clone());
+                        copied.set(Some("response text copied"));
+                    }
+                }>"Copy response text"</button>
+            <span class="copied" aria-live="polite" data-role="copied">{move || copied.get().unwrap_or_default()}</span>
+        </span>
+    }
+}
+
+/// Puts `text` on the clipboard (the page is a secure context: loopback or a file).
+fn clipboard(text: String) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(&text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
 }
 
 #[component]

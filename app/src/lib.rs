@@ -10,10 +10,12 @@ pub mod summary;
 pub mod timeline;
 
 mod card;
+mod curl;
 mod fetch;
 mod flow_list;
 mod flow_view;
 mod live;
+mod report;
 mod sessions;
 #[cfg(feature = "ssr")]
 mod shell;
@@ -122,6 +124,8 @@ pub struct Ui {
     pub detail: RwSignal<Option<Arc<flow_view::FlowDetail>>>,
     pub detail_error: RwSignal<Option<String>>,
     pub pane: RwSignal<Pane>,
+    /// The page is a report file: its data is embedded, nothing is served.
+    pub report: RwSignal<bool>,
 }
 
 /// Sizes the spacers that stand in for the cards not rendered. Set through
@@ -193,6 +197,7 @@ pub fn App() -> impl IntoView {
         detail: RwSignal::new(None),
         detail_error: RwSignal::new(None),
         pane: RwSignal::new(Pane::Timeline),
+        report: RwSignal::new(false),
     };
     live::start(ui);
     flow_view::load_selected(ui);
@@ -269,6 +274,7 @@ pub fn App() -> impl IntoView {
                     })}
                 </div>
                 <div class="spacer"></div>
+                <sessions::Downloads ui=ui/>
                 <ConnectionStatus connection=ui.connection/>
             </header>
             <section class="flows-pane" aria-label="Flows">
@@ -277,7 +283,8 @@ pub fn App() -> impl IntoView {
                 <flow_list::FlowList ui=ui/>
             </section>
             <nav class="pane-tabs" role="tablist">
-                {pane_tab(Pane::Timeline, "timeline")}
+                // A report carries flows, not a timeline.
+                <Show when=move || !ui.report.get()>{pane_tab(Pane::Timeline, "timeline")}</Show>
                 {pane_tab(Pane::Flow, "flow")}
             </nav>
             <section class="lower" class:hidden=move || ui.pane.get() != Pane::Timeline aria-label="Timeline pane">

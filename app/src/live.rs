@@ -17,6 +17,10 @@ pub fn start(ui: Ui) {
 
     // Effects run only in the browser, once the page is hydrated.
     Effect::new(move |_| {
+        if crate::report::is_report() {
+            open_report(ui);
+            return;
+        }
         let viewing = query_session();
         ui.viewing.set(viewing.clone());
         leptos::task::spawn_local(load_sessions(ui));
@@ -39,6 +43,40 @@ pub fn start(ui: Ui) {
         leptos::task::spawn_local(load_history(ui));
         true
     });
+}
+
+/// A report file: its summaries are in the page, and there is nothing live.
+#[cfg(feature = "hydrate")]
+fn open_report(ui: Ui) {
+    use leptos::prelude::*;
+    ui.report.set(true);
+    show_saved(ui);
+    match crate::report::payload::<Flows>() {
+        Ok(f) => {
+            ui.sessions.set(vec![crate::sessions::SessionEntry {
+                name: f.session.clone(),
+                bytes: f.bytes,
+                live: false,
+            }]);
+            ui.viewing.set(Some(f.session.clone()));
+            let prices = shared::Prices::from_json(&f.prices.to_string()).ok();
+            ui.flows
+                .update(|store| store.load(f.session, f.flows, f.lines, prices));
+        }
+        Err(e) => leptos::logging::error!("trace_claude: {e}"),
+    }
+}
+
+/// `/api/flows`, as served or as embedded in a report.
+#[cfg(feature = "hydrate")]
+#[derive(serde::Deserialize)]
+struct Flows {
+    session: String,
+    #[serde(default)]
+    bytes: u64,
+    lines: u64,
+    flows: Vec<shared::FlowSummary>,
+    prices: serde_json::Value,
 }
 
 #[cfg(feature = "hydrate")]
@@ -73,13 +111,6 @@ async fn load_sessions(ui: Ui) {
 #[cfg(feature = "hydrate")]
 async fn load_flows(ui: Ui) {
     use leptos::prelude::*;
-    #[derive(serde::Deserialize)]
-    struct Flows {
-        session: String,
-        lines: u64,
-        flows: Vec<shared::FlowSummary>,
-        prices: serde_json::Value,
-    }
     let viewing = ui.viewing.get_untracked();
     let url = format!(
         "/api/flows{}",

@@ -103,7 +103,14 @@ pub fn search(ui: Ui) {
                         struct Found {
                             flows: Vec<String>,
                         }
-                        match crate::fetch::get_json::<Found>(&url).await {
+                        let found = if ui.report.get_untracked() {
+                            crate::report::search(&text)
+                                .await
+                                .map(|flows| Found { flows })
+                        } else {
+                            crate::fetch::get_json::<Found>(&url).await
+                        };
+                        match found {
                             Ok(found) if generation.get_value() == mine => {
                                 ui.matches.set(Some(found.flows.into_iter().collect()));
                             }
@@ -118,4 +125,29 @@ pub fn search(ui: Ui) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = ui;
+}
+
+/// Downloads of the shown session: the log itself, HAR for other HTTP
+/// tools, and the self-contained HTML report.
+#[component]
+pub fn Downloads(ui: Ui) -> impl IntoView {
+    let href = move |format: &'static str| {
+        move || {
+            let session = ui.viewing.get();
+            format!(
+                "/api/export/{format}{}",
+                crate::fetch::session_param(session.as_deref(), true)
+            )
+        }
+    };
+    view! {
+        <Show when=move || !ui.report.get()>
+            <nav class="downloads" aria-label="Download this session">
+                <span class="label">"Download"</span>
+                <a data-download="jsonl" href=href("jsonl") download>"JSONL"</a>
+                <a data-download="har" href=href("har") download>"HAR"</a>
+                <a data-download="html" href=href("html") download>"HTML report"</a>
+            </nav>
+        </Show>
+    }
 }

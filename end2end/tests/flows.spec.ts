@@ -179,3 +179,22 @@ test('Claude Code running a tool: the flow view shows the call and its result', 
   await page.screenshot({ path: 'test-results/claude-code-flow.png', fullPage: true });
   spawnSync('rm', ['-rf', home, work]);
 });
+
+test('a flow copies as cURL, with the key as the caller own unless asked, and its answer as text', async ({ page, context, tc }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await tc.send('text', { headers: { 'x-mock-text': 'Copied answer' } });
+  await openUi(page, tc);
+  await row(page, 0).click();
+  const clip = () => page.evaluate(() => navigator.clipboard.readText());
+  await page.locator('[data-action="copy-curl"]').click();
+  await expect(page.locator('[data-role="copied"]')).toHaveText('cURL copied');
+  const curl = await clip();
+  expect(curl).toContain(`curl '${tc.upstream}/v1/messages?beta=true'`);
+  expect(curl).toContain('-H "x-api-key: $ANTHROPIC_API_KEY"');
+  expect(curl).toContain(`--data-raw '{"model":"claude-sonnet-4-5"`);
+  expect(curl).not.toContain('E2ESECRETKEYVALUE');
+  await page.locator('[data-action="copy-curl-key"]').click();
+  expect(await clip()).toContain("-H 'x-api-key: sk-ant-…abcd'");
+  await page.locator('[data-action="copy-text"]').click();
+  expect(await clip()).toBe('Copied answer');
+});

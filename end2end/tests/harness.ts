@@ -52,6 +52,7 @@ export class TraceClaude {
     readonly webPort: number,
     readonly logPath: string,
     readonly sessionsDir: string,
+    readonly upstream: string,
   ) {}
 
   static async start(upstream: string, opts: { webPort?: number; sessionsDir?: string } = {}): Promise<TraceClaude> {
@@ -64,7 +65,7 @@ export class TraceClaude {
     const lines = await waitForLine(child, /^Press Ctrl\+C/, 'trace_claude');
     const port = (prefix: string) => Number(lines.find((l) => l.startsWith(prefix))!.split(':').pop());
     const logPath = lines.find((l) => l.startsWith('✓ Logs: '))!.replace('✓ Logs: ', '');
-    return new TraceClaude(child, port('✓ Proxy listening on'), port('✓ Web UI at'), logPath, sessionsDir);
+    return new TraceClaude(child, port('✓ Proxy listening on'), port('✓ Web UI at'), logPath, sessionsDir, upstream);
   }
 
   get web(): string { return `http://127.0.0.1:${this.webPort}`; }

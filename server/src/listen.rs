@@ -54,7 +54,7 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         dir: args.sessions_dir.clone(),
         live: hub.session_name().to_owned(),
     });
-    let state = web::WebState::new(Some(hub), catalog, prices, web_addr, session);
+    let state = web::WebState::new(Some(hub), catalog, prices, web_addr, session, site.clone());
     let app = web::router(state, site);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(web_listener, app).await {

@@ -7,6 +7,7 @@ mod index;
 mod listen;
 mod live;
 mod prices;
+mod report;
 mod run;
 mod session_file;
 mod session_log;

@@ -38,8 +38,9 @@ pub async fn view(args: ViewArgs) -> anyhow::Result<()> {
     });
     let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     let session = serde_json::json!({ "mode": "view", "files": files });
-    let state = web::WebState::new(None, catalog, prices, addr, session);
-    let app = web::router(state, site::options()?);
+    let site = site::options()?;
+    let state = web::WebState::new(None, catalog, prices, addr, session, site.clone());
+    let app = web::router(state, site);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("trace_claude: the web server stopped: {e}");

@@ -10,12 +10,14 @@
 //! - `GET /api/flows`: one summary per flow, the line count they cover, and the prices.
 //! - `GET /api/flows/{id}`: one flow's events, as a JSON array.
 //! - `GET /api/search?q=TEXT`: the flows whose events contain the text.
+//! - `GET /api/export/html`: the session as a self-contained HTML report.
 //! - `GET /api/events?after=N&upto=M`: the events of lines N+1..=M, as a JSON array.
 //! - `GET /api/events/stream?after=N`: every event of the live session after
 //!   line N, then new ones as they happen, as server-sent events (see `events`).
 
 mod events;
 mod flows;
+mod report;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct WebState {
     /// The price table, sent to the browser to price flows with.
     prices: Arc<shared::Prices>,
     session: Arc<serde_json::Value>,
+    /// Where the built UI is: reports embed it.
+    site: Arc<LeptosOptions>,
     /// `Host` values this server answers to; anything else is refused, which
     /// defeats DNS rebinding.
     allowed_hosts: Arc<[String]>,
@@ -52,6 +56,7 @@ impl WebState {
         prices: shared::Prices,
         web_addr: SocketAddr,
         session: serde_json::Value,
+        site: LeptosOptions,
     ) -> Self {
         let port = web_addr.port();
         let mut allowed_hosts = vec![
@@ -67,6 +72,7 @@ impl WebState {
             catalog,
             prices: Arc::new(prices),
             session: Arc::new(session),
+            site: Arc::new(site),
             allowed_hosts: allowed_hosts.into(),
         }
     }
@@ -81,6 +87,7 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/flows", get(flows::flows))
         .route("/api/flows/{id}", get(flows::flow))
         .route("/api/search", get(flows::search))
+        .route("/api/export/html", get(report::html))
         .with_state(state.clone());
     let ui = Router::new()
         .leptos_routes(&site, generate_route_list(app::App), {

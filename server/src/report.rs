@@ -1,0 +1,204 @@
+//! A session as one self-contained HTML file: the UI's flow list, flow view,
+//! totals and search, opening from disk with no server and no network.
+//!
+//! The file holds the app itself (its WebAssembly and stylesheet, from the
+//! built site), the flow summaries, and each flow's events gzip-compressed
+//! on their own: the page unpacks a flow only when it is opened or searched,
+//! so a 100 MB session neither makes a 100 MB page nor a slow one. A
+//! Content-Security-Policy in the file lets only its own scripts run and
+//! forbids every network request.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine;
+use flate2::write::GzEncoder;
+use leptos::config::LeptosOptions;
+use sha2::{Digest, Sha256};
+use shared::Prices;
+
+use crate::index::SessionIndex;
+
+/// The built app a report embeds: read once, used for every report.
+pub struct App {
+    glue_js: Vec<u8>,
+    wasm: Vec<u8>,
+    css: String,
+}
+
+impl App {
+    /// The app as `cargo leptos build` left it in the site directory.
+    pub fn from_site(site: &LeptosOptions) -> anyhow::Result<App> {
+        let pkg = PathBuf::from(&*site.site_root).join(&*site.site_pkg_dir);
+        let name = &site.output_name;
+        let read = |file: PathBuf| {
+            std::fs::read(&file).with_context(|| {
+                format!(
+                    "the web UI is not built ({} is missing); run ./bin/trace_claude, which builds it",
+                    file.display()
+                )
+            })
+        };
+        Ok(App {
+            glue_js: read(pkg.join(format!("{name}.js")))?,
+            wasm: read(pkg.join(format!("{name}.wasm")))
+                .or_else(|_| read(pkg.join(format!("{name}_bg.wasm"))))?,
+            css: String::from_utf8_lossy(&read(pkg.join(format!("{name}.css")))?).into_owned(),
+        })
+    }
+}
+
+/// Writes the report of the session log at `log` to `out`.
+pub fn write(log: &Path, app: &App, prices: &Prices, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut index = SessionIndex::new(log.to_path_buf());
+    index
+        .refresh()
+        .with_context(|| format!("cannot read the session log {}", log.display()))?;
+    let name = log
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "session".to_owned());
+    let bytes = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
+    let flows: Vec<_> = index.summaries().collect();
+    let payload = serde_json::json!({
+        "session": name,
+        "bytes": bytes,
+        "lines": index.line_count(),
+        "flows": flows,
+        "prices": prices,
+    });
+    let payload = script_safe(&serde_json::to_string(&payload)?);
+
+    let loader = LOADER;
+    let csp = format!(
+        "default-src 'none'; script-src 'sha256-{}' blob: 'wasm-unsafe-eval'; style-src 'sha256-{}'; img-src data:",
+        sha256_b64(loader),
+        sha256_b64(&app.css)
+    );
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>trace_claude · {title}</title><style>{css}</style></head><body>\n",
+        title = html_text(&name),
+        css = app.css,
+    )?;
+    writeln!(
+        out,
+        "<script type=\"application/json\" id=\"tc-report\">{payload}</script>"
+    )?;
+    writeln!(
+        out,
+        "<script type=\"application/octet-stream\" id=\"tc-glue\">{}</script>",
+        gzip_b64(&app.glue_js)?
+    )?;
+    writeln!(
+        out,
+        "<script type=\"application/octet-stream\" id=\"tc-wasm\">{}</script>",
+        gzip_b64(&app.wasm)?
+    )?;
+    for flow in index.summaries() {
+        let id = flow.flow_id.as_str();
+        let Some(seqs) = index.flow_lines(id) else {
+            continue;
+        };
+        let lines = index.read_lines(seqs)?;
+        let mut json = String::from("[");
+        for (i, (_, line)) in lines.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(line);
+        }
+        json.push(']');
+        writeln!(
+            out,
+            "<script type=\"application/octet-stream\" class=\"tc-flow\" data-flow-id=\"{}\">{}</script>",
+            html_text(id),
+            gzip_b64(json.as_bytes())?
+        )?;
+    }
+    writeln!(
+        out,
+        "<script type=\"module\">{loader}</script>\n</body></html>"
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Unpacks the embedded app and flows on demand and starts the app. Kept
+/// small and fixed: the page's policy allows this script by its hash.
+const LOADER: &str = r#"
+const el = (id) => document.getElementById(id);
+const bytes = (b64) => Uint8Array.from(atob(b64.trim()), (c) => c.charCodeAt(0));
+const gunzip = (b64) => new Response(new Blob([bytes(b64)]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+const text = async (b64) => new TextDecoder().decode(await gunzip(b64));
+const flows = new Map([...document.querySelectorAll('script.tc-flow')].map((s) => [s.dataset.flowId, s]));
+globalThis.traceClaudeReport = {
+  flow: (id) => flows.has(id) ? text(flows.get(id).textContent) : Promise.reject(new Error('no such flow')),
+  search: async (query) => {
+    const needle = JSON.stringify(query).slice(1, -1).toLowerCase();
+    const found = [];
+    for (const [id, s] of flows) {
+      if ((await text(s.textContent)).toLowerCase().includes(needle)) found.push(id);
+    }
+    return found;
+  },
+};
+const glue = await import(URL.createObjectURL(new Blob([await text(el('tc-glue').textContent)], { type: 'text/javascript' })));
+await glue.default({ module_or_path: await gunzip(el('tc-wasm').textContent) });
+glue.report();
+"#;
+
+fn gzip_b64(data: &[u8]) -> std::io::Result<String> {
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(encoder.finish()?))
+}
+
+fn sha256_b64(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
+}
+
+/// JSON that cannot end its `<script>` element early: `<` only occurs inside
+/// JSON strings, where `\u003c` means the same.
+fn script_safe(json: &str) -> String {
+    json.replace('<', "\\u003c")
+}
+
+fn html_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_json_cannot_close_its_script_element() {
+        let json = serde_json::json!({"text": "</script><script>alert(1)</script>"}).to_string();
+        let safe = script_safe(&json);
+        assert!(!safe.to_ascii_lowercase().contains("</script"));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["text"], "</script><script>alert(1)</script>");
+    }
+
+    #[test]
+    fn compressed_data_round_trips() {
+        use std::io::Read;
+        let data = b"[{\"type\":\"request\"}]".repeat(100);
+        let packed = base64::engine::general_purpose::STANDARD
+            .decode(gzip_b64(&data).unwrap())
+            .unwrap();
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..])
+            .read_to_end(&mut unpacked)
+            .unwrap();
+        assert_eq!(unpacked, data);
+    }
+}
