@@ -338,10 +338,18 @@ fn Waiting(ui: Ui) -> impl IntoView {
             Some(port) => format!("TRACE_CLAUDE_PORT={port} trace_claude_run claude -p \"hello\""),
         }
     };
+    let saved = move || ui.connection.get() == Connection::Saved;
     view! {
         <div class="empty">
-            <p>"No events yet. Run Claude Code through the proxy:"</p>
-            <p><code>{command}</code></p>
+            <Show
+                when=saved
+                fallback=move || view! {
+                    <p>"No events yet. Run Claude Code through the proxy:"</p>
+                    <p><code>{command}</code></p>
+                }
+            >
+                <p>"Loading this session's events…"</p>
+            </Show>
         </div>
     }
 }
