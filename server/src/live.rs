@@ -9,7 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+
+use crate::log_health::LogHealth;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {
@@ -22,6 +24,7 @@ pub struct Hub {
     /// The log's file stem: names this session in live message ids.
     session_name: String,
     live: broadcast::Sender<LogLine>,
+    health: watch::Sender<LogHealth>,
 }
 
 /// Lines a subscriber may fall behind before it catches up from the file.
@@ -38,7 +41,21 @@ impl Hub {
             log_path,
             session_name,
             live,
+            health: watch::Sender::new(LogHealth::default()),
         })
+    }
+
+    pub fn log_health(&self) -> watch::Receiver<LogHealth> {
+        self.health.subscribe()
+    }
+
+    /// Changes the log's health; watchers hear only of real changes.
+    pub fn update_log_health(&self, change: impl FnOnce(&mut LogHealth)) {
+        self.health.send_if_modified(|health| {
+            let before = health.clone();
+            change(health);
+            *health != before
+        });
     }
 
     pub fn session_name(&self) -> &str {

@@ -4,6 +4,7 @@
 mod cli;
 mod listen;
 mod live;
+mod log_health;
 mod run;
 mod session_log;
 mod site;
@@ -19,15 +20,17 @@ fn main() -> ExitCode {
         Err(e) => return cli::report_usage_error(e),
     };
     let result = match cli.command {
-        cli::Command::Listen(args) => match tokio::runtime::Runtime::new() {
-            Ok(rt) => {
-                let result = rt.block_on(listen::listen(args));
-                // Connections still open at Ctrl+C are dropped, not waited for.
-                rt.shutdown_timeout(std::time::Duration::from_millis(200));
-                result
+        cli::Command::Listen(args) => {
+            match listen::ignore_file_size_signal().and_then(|()| tokio::runtime::Runtime::new()) {
+                Ok(rt) => {
+                    let result = rt.block_on(listen::listen(args));
+                    // Connections still open at Ctrl+C are dropped, not waited for.
+                    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+                    result
+                }
+                Err(e) => Err(anyhow::Error::from(e).context("cannot start the async runtime")),
             }
-            Err(e) => Err(anyhow::Error::from(e).context("cannot start the async runtime")),
-        },
+        }
         cli::Command::Run(args) => run::exec(args.command),
     };
     match result {

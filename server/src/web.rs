@@ -7,7 +7,10 @@
 //!   `SESSION:LINE` (the log's file stem and line number). Reconnecting with
 //!   `Last-Event-ID` resumes after that line; an id of another session (the
 //!   proxy was restarted) starts from this session's first line.
-//! - `GET /api/session`: the log file, the upstream and the proxy's address.
+//! - `GET /api/session`: the log file, the upstream, the proxy's address and
+//!   `log_health` (whether the log is being written).
+//! - `GET /api/log_health/stream`: `log_health` as server-sent events, now
+//!   and on every change, for the UI's banner.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -63,6 +66,7 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/events", get(events))
         .route("/api/events/stream", get(event_stream))
         .route("/api/session", get(session))
+        .route("/api/log_health/stream", get(log_health_stream))
         .with_state(state.clone());
     let ui = Router::new()
         .leptos_routes(&site, generate_route_list(app::App), {
@@ -130,7 +134,30 @@ async fn guard(State(state): State<WebState>, request: Request, next: Next) -> R
 }
 
 async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
-    Json((*state.session).clone())
+    let mut session = (*state.session).clone();
+    let health = state.hub.log_health().borrow().clone();
+    if let (Some(fields), Ok(health)) = (session.as_object_mut(), serde_json::to_value(health)) {
+        fields.insert("log_health".to_owned(), health);
+    }
+    Json(session)
+}
+
+async fn log_health_stream(
+    State(state): State<WebState>,
+) -> Sse<impl Stream<Item = Result<SseMessage, Infallible>>> {
+    let rx = state.hub.log_health();
+    let updates = futures_util::stream::unfold((rx, true), |(mut rx, first)| async move {
+        if !first {
+            rx.changed().await.ok()?;
+        }
+        let health = rx.borrow_and_update().clone();
+        let message = SseMessage::default()
+            .event("log_health")
+            .json_data(health)
+            .unwrap_or_else(|_| SseMessage::default().event("log_health"));
+        Some((Ok(message), (rx, false)))
+    });
+    Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 #[derive(Deserialize)]
