@@ -9,6 +9,7 @@ pub mod timeline;
 
 mod card;
 mod live;
+mod log_health;
 #[cfg(feature = "ssr")]
 mod shell;
 mod toolbar;
@@ -198,6 +199,7 @@ pub fn App() -> impl IntoView {
                 <div class="spacer"></div>
                 <ConnectionStatus connection=ui.connection/>
             </header>
+            <log_health::LogHealthBanner/>
             <toolbar::Toolbar ui=ui shown=Signal::derive(move || shown.with(Vec::len)) total=total.into()/>
             <main class="timeline" node_ref=ui.scroller aria-label="Timeline" on:scroll=on_scroll>
                 <Show when=move || total.get() == 0>
