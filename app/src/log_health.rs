@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 /// The log's health as the server reports it: `None` while it is fine.
+#[cfg(any(feature = "hydrate", test))]
 fn problem_text(health: &serde_json::Value) -> Option<String> {
     if health["ok"].as_bool().unwrap_or(true) {
         return None;

@@ -211,3 +211,52 @@ async fn request_heads_within_generous_limits_pass_and_past_them_get_431() {
         "nothing over the limits went upstream"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_request_body_growing_past_the_limit_gets_413_and_goes_nowhere() {
+    // No Content-Length to refuse early: the proxy must stop at the limit
+    // (256 MiB) as the body streams in, not hold whatever the client sends.
+    let mock = MockUpstream::start().await.unwrap();
+    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", tc.proxy_port))
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let sender = tokio::spawn(async move {
+        let head =
+            "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+        writer.write_all(head.as_bytes()).await.unwrap();
+        let piece = vec![b'z'; 1 << 20];
+        let mut frame = format!("{:x}\r\n", piece.len()).into_bytes();
+        frame.extend_from_slice(&piece);
+        frame.extend_from_slice(b"\r\n");
+        let mut sent = 0u64;
+        // Up to 300 MiB; the proxy answers (and stops reading) at 256.
+        while sent < 300 * MIB {
+            if let Err(e) = writer.write_all(&frame).await {
+                return (sent, Some(e));
+            }
+            sent += piece.len() as u64;
+        }
+        (sent, None)
+    });
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("exceeds the proxy's limit"), "{answer}");
+    drop(reader);
+    let (sent, _) = sender.await.unwrap();
+    assert!(
+        sent < 300 * MIB,
+        "the proxy read all {sent} bytes instead of stopping at its limit"
+    );
+    let events = tc.wait_for(WAIT, |e| ended(e) == 1);
+    let error = events.last().unwrap();
+    assert_eq!(error["stage"], "request");
+    assert_eq!(error["status_code"], 413);
+    assert!(mock.state.requests().is_empty(), "nothing went upstream");
+}
