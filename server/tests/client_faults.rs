@@ -10,7 +10,6 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use testkit::binary::shape;
 use testkit::{MockUpstream, TraceClaude};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -41,7 +40,7 @@ fn ended(events: &[Value]) -> usize {
 async fn a_client_that_stops_reading_holds_the_upstream_back_and_memory_stays_bounded() {
     let mock = MockUpstream::start().await.unwrap();
     let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
-    let total = 128 * MIB;
+    let total = 48 * MIB;
     let baseline = tc.rss_kib();
     let mut response = client()
         .post(format!("{}/v1/messages", tc.proxy_url()))
@@ -69,7 +68,7 @@ async fn a_client_that_stops_reading_holds_the_upstream_back_and_memory_stays_bo
     }
     let held_back = mock.state.bytes_sent.load(Ordering::SeqCst);
     assert!(
-        held_back < 48 * MIB,
+        held_back < 32 * MIB,
         "the upstream sent {} MiB to a client that read nothing: backpressure does not reach it",
         held_back / MIB
     );
@@ -85,13 +84,12 @@ async fn a_client_that_stops_reading_holds_the_upstream_back_and_memory_stays_bo
     }
     let event = testkit::mock::flood_event().len() as u64;
     assert_eq!(received, total.div_ceil(event) * event);
-    let events = tc.wait_for(Duration::from_secs(60), |e| ended(e) == 1);
-    let deltas = events
-        .iter()
-        .filter(|e| e["event"] == "content_block_delta")
-        .count() as u64;
+    let log = tc.wait_for_text(Duration::from_secs(60), |t| {
+        t.contains("\"type\":\"stream_end\"")
+    });
+    let deltas = log.matches("\"event\":\"content_block_delta\"").count() as u64;
     assert_eq!(deltas, total.div_ceil(event), "every event is logged");
-    assert_eq!(events.last().unwrap()["type"], "stream_end");
+    assert!(!log.contains("\"type\":\"error\""));
     eprintln!(
         "slow reader: upstream held at {} MiB of {} MiB; proxy RSS {} → peak {} KiB",
         held_back / MIB,
@@ -106,11 +104,7 @@ async fn a_100_mb_request_body_is_forwarded_whole_and_logged_whole() {
     let mock = MockUpstream::start().await.unwrap();
     let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
     let content = "c".repeat(100 * MIB as usize);
-    let body = serde_json::json!({
-        "model": "m",
-        "messages": [{"role": "user", "content": content}],
-    })
-    .to_string();
+    let body = format!(r#"{{"model":"m","messages":[{{"role":"user","content":"{content}"}}]}}"#);
     let response = client()
         .post(format!("{}/v1/messages", tc.proxy_url()))
         .header("x-mock-scenario", "echo")
@@ -126,14 +120,16 @@ async fn a_100_mb_request_body_is_forwarded_whole_and_logged_whole() {
         "the upstream got the body byte for byte"
     );
 
-    let events = tc.wait_for(Duration::from_secs(60), |e| ended(e) == 1);
-    let all: Vec<&Value> = events.iter().collect();
-    assert_eq!(shape(&all), ["request", "response_headers", "response"]);
-    assert_eq!(
-        events[0]["body"]["messages"][0]["content"]
-            .as_str()
-            .map(str::len),
-        Some(content.len())
+    // The log is checked as text: parsing 100 MB of JSON in a debug build is slow.
+    let log = tc.wait_for_text(Duration::from_secs(60), |t| {
+        t.contains("\"type\":\"response\"")
+    });
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "request, response_headers, response");
+    assert!(lines[0].contains("\"type\":\"request\""));
+    assert!(
+        lines[0].contains(&format!("\"content\":\"{content}\"")),
+        "the request body is logged whole"
     );
 }
 

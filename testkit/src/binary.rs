@@ -188,6 +188,26 @@ impl TraceClaude {
         }
     }
 
+    /// Polls the log's raw text until `done` holds for it, or fails after
+    /// `timeout`. For logs too big to parse on every poll: text searches are
+    /// fast even in a debug build, JSON parsing is not.
+    pub fn wait_for_text(&self, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+            if done(&text) {
+                return text;
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "the log did not reach the expected state within {timeout:?}; it has {} bytes",
+                    text.len()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sends a signal (`INT`, `TERM`, `KILL`) and waits for the process to end.
     pub fn signal_and_wait(&mut self, signal: &str) -> anyhow::Result<ExitStatus> {
         let status = Command::new("kill")
