@@ -15,6 +15,7 @@ mod fetch;
 mod flow_list;
 mod flow_view;
 mod live;
+mod log_health;
 mod report;
 mod sessions;
 #[cfg(feature = "ssr")]
@@ -277,6 +278,7 @@ pub fn App() -> impl IntoView {
                 <sessions::Downloads ui=ui/>
                 <ConnectionStatus connection=ui.connection/>
             </header>
+            <log_health::LogHealthBanner/>
             <section class="flows-pane" aria-label="Flows">
                 <totals::TotalsBar ui=ui/>
                 <flow_list::FlowFilters ui=ui/>

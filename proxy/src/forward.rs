@@ -120,10 +120,12 @@ impl Proxy {
         let response = match upstream_request.send().await {
             Ok(response) => response,
             Err(e) => {
+                // Without the URL: its query may hold a key, and this message
+                // goes into the log and the UI.
                 let message = format!(
                     "trace_claude could not reach the upstream {}: {}",
                     self.config.upstream.as_str(),
-                    error_chain(&e)
+                    error_chain(&e.without_url())
                 );
                 reporter.failed(ErrorStage::Upstream, message.clone(), Some(502));
                 return Ok(error_response(502, "api_error", &message));
@@ -295,6 +297,8 @@ impl Stream for RecordingStream {
                 Poll::Ready(Some(Ok(Frame::data(bytes))))
             }
             Poll::Ready(Some(Err(e))) => {
+                // Without the URL, which may hold a key in its query.
+                let e = e.without_url();
                 this.finished = true;
                 this.reporter.failed(
                     ErrorStage::Upstream,

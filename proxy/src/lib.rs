@@ -29,6 +29,12 @@ pub use upstream::{Upstream, UpstreamUrlError};
 /// several megabytes; this bounds a runaway client.
 pub const DEFAULT_MAX_REQUEST_BODY: usize = 256 * 1024 * 1024;
 
+/// A request's head (request line and headers) may hold this many headers
+/// and bytes: Claude Code sends about thirty headers in a few kilobytes, so
+/// these only stop a runaway or hostile client, which gets a 431.
+pub const MAX_REQUEST_HEADERS: usize = 256;
+pub const MAX_REQUEST_HEAD_BYTES: usize = 1 << 20;
+
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
     pub upstream: Upstream,
@@ -108,6 +114,8 @@ impl Proxy {
                 // A connection error is the client's business (it went away,
                 // or spoke garbage); the flow, if any, has logged it.
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .max_headers(MAX_REQUEST_HEADERS)
+                    .max_buf_size(MAX_REQUEST_HEAD_BYTES)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });

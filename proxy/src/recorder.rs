@@ -75,8 +75,15 @@ struct FlowState {
 
 enum BodyState {
     Stream(SseParser),
-    Whole(Vec<u8>),
+    /// A non-streaming body, kept up to [`MAX_WHOLE_BODY`]; the count is of
+    /// the bytes past it, left out of the log.
+    Whole(Vec<u8>, usize),
 }
+
+/// How much of a non-streaming response body the log keeps. The same bound
+/// as for request bodies: far past any real answer, and it keeps a broken or
+/// hostile upstream from exhausting memory. The client still gets every byte.
+const MAX_WHOLE_BODY: usize = crate::DEFAULT_MAX_REQUEST_BODY;
 
 /// Bounds the memory held by what has been forwarded but not yet recorded.
 /// Within it, forwarding never waits for the recorder; past it (the recorder
@@ -225,7 +232,7 @@ impl<S: EventSink> Recorder<S> {
                 let body = if streaming {
                     BodyState::Stream(SseParser::new())
                 } else {
-                    BodyState::Whole(Vec::new())
+                    BodyState::Whole(Vec::new(), 0)
                 };
                 self.flows.insert(
                     flow,
@@ -263,16 +270,23 @@ impl<S: EventSink> Recorder<S> {
                         self.emit_sse(&flow, ts);
                         self.emit(ts, EventKind::StreamEnd(StreamEnd { flow_id: flow }));
                     }
-                    BodyState::Whole(mut body) => {
-                        body.extend_from_slice(&tail);
+                    BodyState::Whole(mut body, mut cut) => {
+                        cut += keep_within(&mut body, &tail, MAX_WHOLE_BODY);
                         self.emit(
                             ts,
                             EventKind::Response(Response {
-                                flow_id: flow,
+                                flow_id: flow.clone(),
                                 status_code: state.status,
                                 body: Body::from_bytes(&body),
                             }),
                         );
+                        if cut > 0 {
+                            let message = format!(
+                                "the response body is {} bytes; only its first {MAX_WHOLE_BODY} are logged",
+                                body.len() + cut
+                            );
+                            self.emit(ts, decode_error(&flow, message));
+                        }
                     }
                 }
             }
@@ -334,24 +348,43 @@ impl<S: EventSink> Recorder<S> {
                 parser.push(decoded, &mut self.scratch);
                 self.emit_sse(flow, ts);
             }
-            BodyState::Whole(body) => body.extend_from_slice(decoded),
+            BodyState::Whole(body, cut) => *cut += keep_within(body, decoded, MAX_WHOLE_BODY),
         }
     }
 
     fn emit_sse(&mut self, flow: &FlowId, ts: Timestamp) {
         for raw in std::mem::take(&mut self.scratch) {
             let data = serde_json::from_str(&raw.data).unwrap_or(Value::String(raw.data));
+            let event = raw.event.unwrap_or_else(|| "message".to_owned());
+            let note = (raw.cut > 0).then(|| {
+                format!(
+                    "the SSE event {event:?} exceeds the recorder's limit of {} bytes a line and of data; {} bytes of it are left out of the log",
+                    crate::sse::MAX_EVENT_BYTES,
+                    raw.cut
+                )
+            });
             self.emit(
                 ts,
                 EventKind::Sse(SseEvent {
                     flow_id: flow.clone(),
-                    event: raw.event.unwrap_or_else(|| "message".to_owned()),
+                    event,
                     data,
                     id: raw.id,
                 }),
             );
+            if let Some(message) = note {
+                self.emit(ts, decode_error(flow, message));
+            }
         }
     }
+}
+
+/// Appends as much of `more` to `body` as keeps it within `limit`; returns
+/// how many bytes were left out.
+fn keep_within(body: &mut Vec<u8>, more: &[u8], limit: usize) -> usize {
+    let kept = more.len().min(limit.saturating_sub(body.len()));
+    body.extend_from_slice(&more[..kept]);
+    more.len() - kept
 }
 
 fn decode_error(flow: &FlowId, message: String) -> EventKind {

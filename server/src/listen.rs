@@ -110,3 +110,18 @@ pub async fn shutdown_signal() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A write past the file size limit (`ulimit -f`) raises SIGXFSZ, which
+/// kills the process by default. Ignored, the write fails with EFBIG instead,
+/// and the log writer reports it like a full disk while forwarding goes on.
+/// Only `listen` does this: `run` execs the user's command, which would
+/// inherit the ignored signal.
+pub fn ignore_file_size_signal() -> std::io::Result<()> {
+    // SAFETY: setting a signal to SIG_IGN installs no handler code; it is
+    // done before any other thread exists.
+    let previous = unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    if previous == libc::SIG_ERR {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

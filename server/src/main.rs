@@ -6,6 +6,7 @@ mod cli;
 mod index;
 mod listen;
 mod live;
+mod log_health;
 mod prices;
 mod report;
 mod run;
@@ -26,7 +27,9 @@ fn main() -> ExitCode {
         Err(e) => return cli::report_usage_error(e),
     };
     let result = match cli.command {
-        cli::Command::Listen(args) => in_runtime(listen::listen(args)),
+        cli::Command::Listen(args) => listen::ignore_file_size_signal()
+            .map_err(|e| anyhow::Error::from(e).context("cannot ignore SIGXFSZ"))
+            .and_then(|()| in_runtime(listen::listen(args))),
         cli::Command::Run(args) => run::exec(args.command),
         cli::Command::View(args) => in_runtime(view::view(args)),
         cli::Command::Stats(args) => stats::run(args),

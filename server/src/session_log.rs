@@ -10,6 +10,7 @@ use anyhow::Context;
 use shared::Event;
 
 use crate::live::{Hub, LogLine};
+use crate::log_health::LogHealth;
 
 /// Creates `session_YYYYMMDD_HHMMSS.jsonl` in `dir` (the directory 0700 if it is
 /// new, the file 0600), never overwriting: a name taken in the same second gets
@@ -27,8 +28,11 @@ pub fn create_session_file(dir: &Path) -> anyhow::Result<(File, PathBuf)> {
             n => format!("{stamp}_{n}.jsonl"),
         };
         let path = dir.join(name);
+        // Append mode: after a failed write is cut back with set_len, the
+        // next write must land at the new end, not at the old offset past a
+        // hole of zeros.
         match OpenOptions::new()
-            .write(true)
+            .append(true)
             .create_new(true)
             .mode(0o600)
             .open(&path)
@@ -115,6 +119,7 @@ impl proxy::EventSink for LogSink {
                 if self.failing {
                     self.failing = false;
                     eprintln!("trace_claude: the session log is being written again");
+                    self.hub.update_log_health(LogHealth::recovered);
                 }
                 self.buf.clear();
                 // Published after the write: a reader that sees a sequence
@@ -131,12 +136,17 @@ impl proxy::EventSink for LogSink {
                         self.hub.log_path().display()
                     );
                 }
+                self.hub
+                    .update_log_health(|health| health.failing(e.to_string()));
                 if self.buf.len() > MAX_HELD_BYTES {
                     eprintln!(
                         "trace_claude: gave up {} events that could not be written to the session log",
                         self.pending.len()
                     );
-                    self.next_seq -= self.pending.len() as u64;
+                    let lost = self.pending.len() as u64;
+                    self.hub
+                        .update_log_health(|health| health.events_lost += lost);
+                    self.next_seq -= lost;
                     self.pending.clear();
                     self.buf.clear();
                 }

@@ -33,7 +33,22 @@ impl TraceClaude {
     pub fn start(bin: &Path, upstream: &str, extra: &[&str]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let sessions = dir.path().join("sessions");
-        Self::start_in(bin, upstream, &sessions, extra, dir)
+        Self::start_in(bin, upstream, &sessions, extra, dir, |_| {})
+    }
+
+    /// Like [`TraceClaude::start`], writing into `sessions` when given, and
+    /// letting `setup` adjust the command first (its working directory,
+    /// environment, resource limits).
+    pub fn start_with(
+        bin: &Path,
+        upstream: &str,
+        sessions: Option<&Path>,
+        extra: &[&str],
+        setup: impl FnOnce(&mut Command),
+    ) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let sessions = sessions.map_or_else(|| dir.path().join("sessions"), Path::to_path_buf);
+        Self::start_in(bin, upstream, &sessions, extra, dir, setup)
     }
 
     /// Like [`TraceClaude::start`], writing its log into `sessions`.
@@ -42,7 +57,7 @@ impl TraceClaude {
         upstream: &str,
         sessions: &Path,
     ) -> anyhow::Result<Self> {
-        Self::start_in(bin, upstream, sessions, &[], tempfile::tempdir()?)
+        Self::start_in(bin, upstream, sessions, &[], tempfile::tempdir()?, |_| {})
     }
 
     fn start_in(
@@ -51,9 +66,11 @@ impl TraceClaude {
         sessions: &Path,
         extra: &[&str],
         dir: tempfile::TempDir,
+        setup: impl FnOnce(&mut Command),
     ) -> anyhow::Result<Self> {
         let stderr_path = dir.path().join("stderr.txt");
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .args([
                 "listen",
                 "--port",
@@ -68,7 +85,9 @@ impl TraceClaude {
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr_path)?)
+            .stderr(std::fs::File::create(&stderr_path)?);
+        setup(&mut command);
+        let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {}", bin.display()))?;
         let stdout = child.stdout.take().context("no stdout")?;
@@ -130,6 +149,16 @@ impl TraceClaude {
         self.child.id()
     }
 
+    /// The process's resident memory in KiB (`VmRSS` of /proc/PID/status).
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid())
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
@@ -159,6 +188,26 @@ impl TraceClaude {
         }
     }
 
+    /// Polls the log's raw text until `done` holds for it, or fails after
+    /// `timeout`. For logs too big to parse on every poll: text searches are
+    /// fast even in a debug build, JSON parsing is not.
+    pub fn wait_for_text(&self, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+            if done(&text) {
+                return text;
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "the log did not reach the expected state within {timeout:?}; it has {} bytes",
+                    text.len()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sends a signal (`INT`, `TERM`, `KILL`) and waits for the process to end.
     pub fn signal_and_wait(&mut self, signal: &str) -> anyhow::Result<ExitStatus> {
         let status = Command::new("kill")
@@ -179,6 +228,16 @@ impl TraceClaude {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// The resident memory of process `pid` in KiB, 0 if it cannot be read.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Parses a session log; a last line without its newline is ignored (a log

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,9 @@ pub struct MockState {
     /// Response bodies dropped before their end: the proxy cancelled them.
     pub streams_cancelled: AtomicUsize,
     pub streams_completed: AtomicUsize,
+    /// Body bytes the `flood` and `big` scenarios have handed to the
+    /// connection so far: how far a stream got before backpressure held it.
+    pub bytes_sent: AtomicU64,
 }
 
 impl MockState {
@@ -98,7 +101,10 @@ async fn serve(listener: TcpListener, state: Arc<MockState>) {
         let state = Arc::clone(&state);
         tokio::spawn(async move {
             let service = service_fn(move |req| respond(Arc::clone(&state), req));
+            // More generous than the proxy, so that tests meet the proxy's limits.
             let _ = hyper::server::conn::http1::Builder::new()
+                .max_headers(1000)
+                .max_buf_size(4 << 20)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -129,6 +135,39 @@ pub enum Scenario {
     Bench,
     /// A JSON description of the request as received.
     Echo,
+    /// The text stream, with a pause of `x-mock-stall-ms` after its first delta.
+    Stall,
+    /// [`INVALID_SSE`]: events without their blank line, not UTF-8, not JSON.
+    InvalidSse,
+    /// `x-mock-bytes` of SSE in 1 KiB `content_block_delta` events, sent as
+    /// fast as the connection takes them.
+    Flood,
+    /// One SSE event whose data line is `x-mock-bytes` long, then
+    /// `message_stop`.
+    LongLine,
+    /// A non-streaming `text/plain` body of `x-mock-bytes` bytes.
+    Big,
+}
+
+/// The `invalid_sse` scenario's body: a valid first event, data that is not
+/// JSON, data that is not UTF-8, and a last event without its blank line.
+pub const INVALID_SSE: &[u8] = b"event: message_start\ndata: {\"type\":\"message_start\"}\n\n\
+event: content_block_delta\ndata: this is not JSON\n\n\
+event: content_block_delta\ndata: \xff\xfe not UTF-8 \xc3\n\n\
+data: {\"no\":\"event name\"}\n\n\
+event: message_stop\ndata: {\"type\":\"message_stop\"}";
+
+/// One event of the `flood` scenario: exactly 1 KiB on the wire.
+pub fn flood_event() -> Bytes {
+    static EVENT: OnceLock<Bytes> = OnceLock::new();
+    EVENT
+        .get_or_init(|| {
+            let head = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"";
+            let tail = "\"}}\n\n";
+            let fill = "x".repeat(1024 - head.len() - tail.len());
+            Bytes::from(format!("{head}{fill}{tail}"))
+        })
+        .clone()
 }
 
 impl Scenario {
@@ -144,6 +183,11 @@ impl Scenario {
             "bytewise" => Scenario::Bytewise,
             "bench" => Scenario::Bench,
             "echo" => Scenario::Echo,
+            "stall" => Scenario::Stall,
+            "invalid_sse" => Scenario::InvalidSse,
+            "flood" => Scenario::Flood,
+            "long_line" => Scenario::LongLine,
+            "big" => Scenario::Big,
             _ => return None,
         })
     }
@@ -199,7 +243,7 @@ async fn respond(
     let Some(scenario) = scenario else {
         return Ok(claude_like(&state, &seen, &request_json, &model));
     };
-    Ok(match scenario {
+    let mut response = match scenario {
         Scenario::Text => {
             let custom = seen.header("x-mock-text").map(str::to_owned);
             let pieces: Vec<&str> = match &custom {
@@ -291,7 +335,60 @@ async fn respond(
                 "body_len": seen.body.len(),
             }),
         ),
-    })
+        Scenario::Stall => {
+            let stall = Duration::from_millis(number("x-mock-stall-ms", 1000));
+            let events = script::text_stream(&model, &["before the stall", " after the stall"]);
+            // message_start, content_block_start, ping, the first delta: then the pause.
+            let chunks = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let delay = if i == 4 { stall } else { Duration::ZERO };
+                    (delay, Bytes::from(script::frame(e)))
+                })
+                .collect();
+            playback(&state, chunks, Ending::End, None)
+        }
+        Scenario::InvalidSse => playback(
+            &state,
+            VecDeque::from([(Duration::ZERO, Bytes::from_static(INVALID_SSE))]),
+            Ending::End,
+            None,
+        ),
+        Scenario::Flood => {
+            let total = number("x-mock-bytes", 1 << 20);
+            let event = flood_event();
+            let chunks = (0..total.div_ceil(event.len() as u64)).map(move |_| event.clone());
+            counted_stream(&state, chunks, "text/event-stream")
+        }
+        Scenario::LongLine => {
+            let total = number("x-mock-bytes", 1 << 20);
+            let piece = Bytes::from(vec![b'a'; 64 * 1024]);
+            let pieces = total.div_ceil(piece.len() as u64);
+            let chunks = std::iter::once(Bytes::from_static(b"event: long\ndata: "))
+                .chain((0..pieces).map(move |_| piece.clone()))
+                .chain(std::iter::once(Bytes::from_static(
+                    b"\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+                )));
+            counted_stream(&state, chunks, "text/event-stream")
+        }
+        Scenario::Big => {
+            let total = number("x-mock-bytes", 1 << 20);
+            let piece = Bytes::from(vec![b'b'; 64 * 1024]);
+            let pieces = total / piece.len() as u64;
+            let chunks = (0..pieces).map(move |_| piece.clone());
+            counted_stream(&state, chunks, "text/plain")
+        }
+    };
+    // `x-mock-set-cookie`: any scenario sends the request's cookie back.
+    if let Some(cookie) = seen
+        .header("x-mock-set-cookie")
+        .and(seen.header("cookie"))
+        .and_then(|c| hyper::header::HeaderValue::from_str(c).ok())
+    {
+        response.headers_mut().insert("set-cookie", cookie);
+    }
+    Ok(response)
 }
 
 /// Answers as the Messages API would answer Claude Code.
@@ -484,6 +581,35 @@ fn sse_response(body: MockBody, encoding: Option<Encoding>) -> hyper::Response<M
             hyper::header::HeaderValue::from_static(enc.header()),
         );
     }
+    response
+}
+
+/// Streams `chunks` as fast as the connection takes them, counting the bytes
+/// handed over in [`MockState::bytes_sent`].
+fn counted_stream(
+    state: &Arc<MockState>,
+    chunks: impl Iterator<Item = Bytes> + Send + Sync + 'static,
+    content_type: &'static str,
+) -> hyper::Response<MockBody> {
+    let counter = Arc::clone(state);
+    let done = Arc::clone(state);
+    use futures_util::StreamExt as _;
+    let body = futures_util::stream::iter(chunks)
+        .map(move |chunk| {
+            counter
+                .bytes_sent
+                .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            Ok(Frame::data(chunk))
+        })
+        .chain(futures_util::stream::poll_fn(move |_| {
+            done.streams_completed.fetch_add(1, Ordering::SeqCst);
+            std::task::Poll::Ready(None)
+        }));
+    let mut response = sse_response(BodyExt::boxed(StreamBody::new(body)), None);
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static(content_type),
+    );
     response
 }
 

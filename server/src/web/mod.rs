@@ -5,7 +5,9 @@
 //! file given (`view`).
 //!
 //! - `GET /`: the UI (server-rendered, then hydrated by the WebAssembly app).
-//! - `GET /api/session`: what this server records or shows.
+//! - `GET /api/session`: what this server records or shows, and `log_health`
+//!   (whether the log is being written).
+//! - `GET /api/log_health/stream`: `log_health` now and on every change.
 //! - `GET /api/sessions`: the session logs it can show.
 //! - `GET /api/flows`: one summary per flow, the line count they cover, and the prices.
 //! - `GET /api/flows/{id}`: one flow's events, as a JSON array.
@@ -17,6 +19,7 @@
 
 mod events;
 mod flows;
+mod log_health;
 mod report;
 
 use std::net::SocketAddr;
@@ -83,6 +86,7 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/events", get(events::events))
         .route("/api/events/stream", get(events::event_stream))
         .route("/api/session", get(session))
+        .route("/api/log_health/stream", get(log_health::stream))
         .route("/api/sessions", get(flows::sessions))
         .route("/api/flows", get(flows::flows))
         .route("/api/flows/{id}", get(flows::flow))
@@ -102,7 +106,15 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
 }
 
 async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
-    Json((*state.session).clone())
+    let mut session = (*state.session).clone();
+    if let Some(hub) = &state.hub {
+        let health = hub.log_health().borrow().clone();
+        if let (Some(fields), Ok(health)) = (session.as_object_mut(), serde_json::to_value(health))
+        {
+            fields.insert("log_health".to_owned(), health);
+        }
+    }
+    Json(session)
 }
 
 /// A failure to read a session log, as the API reports it.
