@@ -73,7 +73,9 @@ impl SseParser {
 
     /// Feeds the next chunk; complete events are appended to `out`.
     pub fn push(&mut self, mut chunk: &[u8], out: &mut Vec<RawSseEvent>) {
-        if self.skip_lf {
+        // An empty chunk (a decoder can yield one) says nothing about
+        // whether a `\n` follows the `\r`: keep waiting for a real byte.
+        if self.skip_lf && !chunk.is_empty() {
             self.skip_lf = false;
             if let [b'\n', rest @ ..] = chunk {
                 chunk = rest;
@@ -204,6 +206,12 @@ mod tests {
         }
         parser.finish(&mut out);
         out
+    }
+
+    #[test]
+    fn an_empty_chunk_between_cr_and_lf_keeps_them_one_line_ending() {
+        let events = parse_chunks(&[b"data: a\r", b"", b"\ndata: b\n\n"]);
+        assert_eq!(events, [ev(None, "a\nb")]);
     }
 
     fn ev(event: Option<&str>, data: &str) -> RawSseEvent {
