@@ -11,10 +11,13 @@
 //! - `GET /api/flows/{id}`: one flow's events, as a JSON array.
 //! - `GET /api/search?q=TEXT`: the flows whose events contain the text.
 //! - `GET /api/events?after=N&upto=M`: the events of lines N+1..=M, as a JSON array.
+//! - `GET /api/export/har`, `GET /api/export/jsonl` (`&redact_bodies=1`):
+//!   the session as a file to download (see `export`).
 //! - `GET /api/events/stream?after=N`: every event of the live session after
 //!   line N, then new ones as they happen, as server-sent events (see `events`).
 
 mod events;
+mod export;
 mod flows;
 
 use std::net::SocketAddr;
@@ -81,6 +84,8 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/flows", get(flows::flows))
         .route("/api/flows/{id}", get(flows::flow))
         .route("/api/search", get(flows::search))
+        .route("/api/export/har", get(export::har))
+        .route("/api/export/jsonl", get(export::jsonl))
         .with_state(state.clone());
     let ui = Router::new()
         .leptos_routes(&site, generate_route_list(app::App), {
