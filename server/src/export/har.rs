@@ -12,8 +12,10 @@
 //!   (`event:`, `data:`, `id:` lines), and `_sse` lists the events with
 //!   their time from the request in ms. Binary bodies are base64
 //!   (`content.encoding`, `postData._encoding`, HAR having no field there).
-//! - `bodySize` is the decoded size, or -1 when the response was compressed
-//!   (its size on the wire is not logged); `headersSize` is always -1.
+//! - `bodySize` is the size on the wire: the `content-length` header, else
+//!   the body's size as exported, or -1 for a compressed body of unknown
+//!   length (the log keeps bodies decoded); `content.compression` follows
+//!   when both sizes are known. `headersSize` is always -1.
 //! - `timings`: `send` 0 (the request is logged once whole), `wait` from the
 //!   request to the response headers, `receive` from the headers to the
 //!   flow's last event; `time` is their sum.
@@ -102,7 +104,7 @@ pub fn entry(events: &[Event]) -> Option<Value> {
         "headers": headers(&request.headers),
         "queryString": query_string(&request.path),
         "headersSize": -1,
-        "bodySize": body_size(&request.body),
+        "bodySize": wire_length(&request.headers).unwrap_or(body_size(&request.body)),
     });
     if let Some(post) = post_data(&request.headers, &request.body) {
         har_request["postData"] = post;
@@ -124,11 +126,16 @@ pub fn entry(events: &[Event]) -> Option<Value> {
                 });
                 content(&h.headers, body.unwrap_or(&Body::Empty))
             };
-            let compressed = h.headers.contains_key("content-encoding");
-            let body_size = if compressed {
-                json!(-1)
-            } else {
-                content["size"].clone()
+            let mut content = content;
+            let body_size = match (wire_length(&h.headers), h.headers.get("content-encoding")) {
+                (Some(length), Some(_)) => {
+                    let decoded = content["size"].as_u64().unwrap_or(0) as i64;
+                    content["compression"] = json!(decoded - length as i64);
+                    json!(length)
+                }
+                (Some(length), None) => json!(length),
+                (None, Some(_)) => json!(-1),
+                (None, None) => content["size"].clone(),
             };
             json!({
                 "status": h.status_code,
@@ -220,6 +227,11 @@ fn headers(headers: &Headers) -> Vec<Value> {
         .iter()
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect()
+}
+
+/// The body's size on the wire, when the sender said it.
+fn wire_length(headers: &Headers) -> Option<usize> {
+    headers.get("content-length")?.trim().parse().ok()
 }
 
 fn content_type(headers: &Headers) -> Option<&str> {
