@@ -16,25 +16,56 @@ pub fn write_to(
     match path {
         None => {
             let stdout = io::stdout();
-            let mut out = BufWriter::with_capacity(256 * 1024, stdout.lock());
-            let result = write(&mut out).and_then(|()| Ok(out.flush()?));
-            match result {
+            let mut out = Named {
+                inner: BufWriter::with_capacity(256 * 1024, stdout.lock()),
+                name: "standard output".into(),
+            };
+            match write(&mut out).and_then(|()| Ok(out.flush()?)) {
                 Err(e) if is_broken_pipe(&e) => Ok(()),
-                other => other.context("cannot write to standard output"),
+                other => other,
             }
         }
         Some(path) => {
             let file = create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            let mut out = BufWriter::with_capacity(256 * 1024, file);
+            let mut out = Named {
+                inner: BufWriter::with_capacity(256 * 1024, file),
+                name: path.display().to_string(),
+            };
             let result = write(&mut out).and_then(|()| {
-                let file = out.into_inner().map_err(|e| e.into_error())?;
-                Ok(file.sync_all()?)
+                out.flush()?;
+                out.inner
+                    .get_ref()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", out.name))
             });
             if result.is_err() {
                 let _ = std::fs::remove_file(path);
             }
-            result.with_context(|| format!("cannot write {}", path.display()))
+            result
         }
+    }
+}
+
+/// A writer whose errors name what it writes to: the export's own errors
+/// (a log it cannot read) must not read as output errors, nor the reverse.
+struct Named<W> {
+    inner: W,
+    name: String,
+}
+
+impl<W: Write> Named<W> {
+    fn named(&self, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), format!("cannot write {}: {e}", self.name))
+    }
+}
+
+impl<W: Write> Write for Named<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.named(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().map_err(|e| self.named(e))
     }
 }
 
