@@ -10,7 +10,7 @@ import * as readline from 'readline';
 const repo = path.resolve(__dirname, '..', '..');
 const release = path.join(repo, 'target', 'release');
 
-function binary(name: string): string {
+export function binary(name: string): string {
   const file = path.join(release, name);
   if (!fs.existsSync(file)) {
     throw new Error(`${file} is missing: run ./scripts/test (it builds it)`);

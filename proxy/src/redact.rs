@@ -51,6 +51,10 @@ pub fn is_credential_param(name: &str) -> bool {
 }
 
 /// `sk-ant-api03-…` becomes `sk-ant-…AbCd`; short values become `…`.
+///
+/// A value this already produced is returned as is, so that redacting a log
+/// again (an export of an already redacted log) keeps the tails that tell
+/// keys apart. Such a value holds at most its 4-character tail of a secret.
 pub fn redact_value(value: &str) -> String {
     let prefix = KNOWN_PREFIXES
         .iter()
@@ -58,6 +62,11 @@ pub fn redact_value(value: &str) -> String {
         .copied()
         .unwrap_or("");
     let secret = &value[prefix.len()..];
+    if let Some(tail) = secret.strip_prefix('…') {
+        if tail.chars().count() <= TAIL {
+            return value.to_owned();
+        }
+    }
     let chars = secret.chars().count();
     if chars < MIN_LEN_FOR_TAIL {
         return format!("{prefix}…");
@@ -120,6 +129,23 @@ mod tests {
         );
         assert_eq!(redact_value("short"), "…");
         assert_eq!(redact_value("sk-ant-tiny"), "sk-ant-…");
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing_more() {
+        for raw in [
+            "sk-ant-api03-abcdefghijklmnopAbCd",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.payload.WXYZ",
+            "session=abcdefghijklmnop",
+            "short",
+        ] {
+            let once = redact_value(raw);
+            assert_eq!(redact_value(&once), once, "{raw}");
+        }
+        // Only the redactor's own shape passes: a longer tail is a secret.
+        assert_eq!(redact_value("…abcdefghijklmnop"), "…mnop");
+        let path = redact_path("/v1/messages?api_key=sk-ant-api03-zzzzzzzzzzzzQRST");
+        assert_eq!(redact_path(&path), path);
     }
 
     #[test]

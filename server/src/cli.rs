@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +29,8 @@ pub enum Command {
     View(ViewArgs),
     /// Add up tokens, cost and latency of session logs, per model
     Stats(StatsArgs),
+    /// Write session logs as one file to share: HAR, or JSON Lines
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +89,42 @@ pub struct StatsArgs {
     /// Price table to estimate costs with, instead of the built-in one
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+}
+
+/// One flag per format, exactly one of them required: a new format is one
+/// more flag in the group.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl"])))]
+pub struct ExportArgs {
+    /// HAR 1.2, for browser DevTools and other HAR viewers: one entry per flow
+    #[arg(long)]
+    pub har: bool,
+    /// JSON Lines, the log's own format
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Session logs to export (JSON Lines files written by `listen`)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the export here instead of to standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Remove message contents (prompts, answers, tool input and results),
+    /// keeping the trace's shape: roles, block types, tool names, token counts
+    #[arg(long)]
+    pub redact_bodies: bool,
+    /// Keep API keys, tokens and cookies a log recorded with --no-redact holds
+    #[arg(long)]
+    pub no_redact: bool,
+}
+
+impl ExportArgs {
+    pub fn format(&self) -> crate::export::Format {
+        if self.har {
+            crate::export::Format::Har
+        } else {
+            crate::export::Format::Jsonl
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod cli;
+mod export;
 mod index;
 mod listen;
 mod live;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Run(args) => run::exec(args.command),
         cli::Command::View(args) => in_runtime(view::view(args)),
         cli::Command::Stats(args) => stats::run(args),
+        cli::Command::Export(args) => export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -98,6 +98,22 @@ impl<R: BufRead> Iterator for SessionReader<R> {
     }
 }
 
+/// Tells the user, on stderr, what a command reading a log left out.
+pub fn warn_about_skipped(path: &Path, report: &ReadReport) {
+    let file = path.display();
+    if let Some((line, why)) = &report.first_invalid {
+        eprintln!(
+            "trace_claude: warning: {file}: skipped {} of {} lines that are not events (first: line {line}: {why})",
+            report.invalid_lines, report.lines
+        );
+    }
+    if report.incomplete_tail_at.is_some() {
+        eprintln!(
+            "trace_claude: warning: {file}: skipped its last line, which has no newline (cut short, or still being written)"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shared::{FlowId, FlowSummary, ModelTotals, Prices, Totals};
 
 use crate::cli::StatsArgs;
-use crate::session_file::{ReadReport, SessionReader};
+use crate::session_file::{warn_about_skipped, SessionReader};
 
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
     let prices = crate::prices::load(args.prices.as_deref())?;
@@ -43,21 +43,6 @@ fn summarize_file(path: &Path) -> anyhow::Result<Vec<FlowSummary>> {
     }
     warn_about_skipped(path, reader.report());
     Ok(flows.into_values().collect())
-}
-
-fn warn_about_skipped(path: &Path, report: &ReadReport) {
-    let file = path.display();
-    if let Some((line, why)) = &report.first_invalid {
-        eprintln!(
-            "trace_claude: warning: {file}: skipped {} of {} lines that are not events (first: line {line}: {why})",
-            report.invalid_lines, report.lines
-        );
-    }
-    if report.incomplete_tail_at.is_some() {
-        eprintln!(
-            "trace_claude: warning: {file}: skipped its last line, which has no newline (cut short, or still being written)"
-        );
-    }
 }
 
 #[derive(Serialize)]

@@ -14,10 +14,13 @@
 //! - `GET /api/search?q=TEXT`: the flows whose events contain the text.
 //! - `GET /api/export/html`: the session as a self-contained HTML report.
 //! - `GET /api/events?after=N&upto=M`: the events of lines N+1..=M, as a JSON array.
+//! - `GET /api/export/har`, `GET /api/export/jsonl` (`&redact_bodies=1`):
+//!   the session as a file to download (see `export`).
 //! - `GET /api/events/stream?after=N`: every event of the live session after
 //!   line N, then new ones as they happen, as server-sent events (see `events`).
 
 mod events;
+mod export;
 mod flows;
 mod log_health;
 mod report;
@@ -91,6 +94,8 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/flows", get(flows::flows))
         .route("/api/flows/{id}", get(flows::flow))
         .route("/api/search", get(flows::search))
+        .route("/api/export/har", get(export::har))
+        .route("/api/export/jsonl", get(export::jsonl))
         .route("/api/export/html", get(report::html))
         .with_state(state.clone());
     let ui = Router::new()

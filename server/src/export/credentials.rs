@@ -1,0 +1,74 @@
+//! Credentials in an export: redacted as the proxy redacts the log.
+//!
+//! The log is already redacted unless it was recorded with `--no-redact`;
+//! redacting again is harmless (the proxy's redaction leaves its own output
+//! alone), so an export is redacted whichever way its log was written.
+
+use shared::{Event, EventKind, Headers};
+
+/// Redacts credential headers and query parameters of one event in place.
+pub fn redact(event: &mut Event) {
+    match &mut event.kind {
+        EventKind::Request(r) => {
+            redact_headers(&mut r.headers);
+            r.path = proxy::redact_path(&r.path);
+        }
+        EventKind::ResponseHeaders(r) => redact_headers(&mut r.headers),
+        EventKind::Sse(_) | EventKind::Response(_) | EventKind::StreamEnd(_) => {}
+        EventKind::Error(_) => {}
+    }
+}
+
+fn redact_headers(headers: &mut Headers) {
+    for (name, value) in headers.iter_mut() {
+        if proxy::is_credential_header(name) {
+            *value = proxy::redact_value(value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(key: &str, path: &str) -> Event {
+        serde_json::from_value(serde_json::json!({
+            "ts": "2026-03-29T11:27:07.000001Z", "type": "request", "flow_id": "f",
+            "method": "POST", "path": path,
+            "headers": {"x-api-key": key, "anthropic-version": "2023-06-01"},
+            "body": null
+        }))
+        .unwrap()
+    }
+
+    fn parts(event: &Event) -> (String, String, String) {
+        let EventKind::Request(r) = &event.kind else {
+            panic!("not a request")
+        };
+        (
+            r.headers["x-api-key"].clone(),
+            r.headers["anthropic-version"].clone(),
+            r.path.clone(),
+        )
+    }
+
+    #[test]
+    fn raw_credentials_are_redacted_and_redacted_ones_kept() {
+        let mut raw = request(
+            "sk-ant-api03-SECRETSECRETSECRET-WXYZ",
+            "/v1/messages?beta=true&api_key=sk-ant-api03-zzzzzzzzzzzzQRST",
+        );
+        redact(&mut raw);
+        assert_eq!(
+            parts(&raw),
+            (
+                "sk-ant-…WXYZ".into(),
+                "2023-06-01".into(),
+                "/v1/messages?beta=true&api_key=sk-ant-…QRST".into()
+            )
+        );
+        let mut again = raw.clone();
+        redact(&mut again);
+        assert_eq!(again, raw);
+    }
+}
