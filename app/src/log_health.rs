@@ -45,6 +45,10 @@ fn follow(problem: RwSignal<Option<String>>) {
 
     // Effects run only in the browser, once the page is hydrated.
     Effect::new(move |_| {
+        // A report file has no log being written, and no server to ask.
+        if crate::report::is_report() {
+            return;
+        }
         // The browser's EventSource reconnects by itself; each connection
         // opens with the current health.
         let Ok(source) = web_sys::EventSource::new("/api/log_health/stream") else {

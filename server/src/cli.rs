@@ -94,7 +94,7 @@ pub struct StatsArgs {
 /// One flag per format, exactly one of them required: a new format is one
 /// more flag in the group.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl"])))]
+#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl", "html"])))]
 pub struct ExportArgs {
     /// HAR 1.2, for browser DevTools and other HAR viewers: one entry per flow
     #[arg(long)]
@@ -102,6 +102,10 @@ pub struct ExportArgs {
     /// JSON Lines, the log's own format
     #[arg(long)]
     pub jsonl: bool,
+    /// One self-contained HTML report (flows, conversations, totals, search)
+    /// that opens from disk with no server and no network; one log at a time
+    #[arg(long)]
+    pub html: bool,
     /// Session logs to export (JSON Lines files written by `listen`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -115,12 +119,17 @@ pub struct ExportArgs {
     /// Keep API keys, tokens and cookies a log recorded with --no-redact holds
     #[arg(long)]
     pub no_redact: bool,
+    /// Price table for the HTML report's costs, instead of the built-in one
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 impl ExportArgs {
     pub fn format(&self) -> crate::export::Format {
         if self.har {
             crate::export::Format::Har
+        } else if self.html {
+            crate::export::Format::Html
         } else {
             crate::export::Format::Jsonl
         }

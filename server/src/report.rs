@@ -16,8 +16,9 @@ use base64::Engine;
 use flate2::write::GzEncoder;
 use leptos::config::LeptosOptions;
 use sha2::{Digest, Sha256};
-use shared::Prices;
+use shared::{Event, Prices};
 
+use crate::export::Filters;
 use crate::index::SessionIndex;
 
 /// The built app a report embeds: read once, used for every report.
@@ -50,7 +51,15 @@ impl App {
 }
 
 /// Writes the report of the session log at `log` to `out`.
-pub fn write(log: &Path, app: &App, prices: &Prices, out: &mut impl Write) -> anyhow::Result<()> {
+/// Events pass through `filters` (credentials, and message contents with
+/// `--redact-bodies`), as every export's do.
+pub fn write(
+    log: &Path,
+    app: &App,
+    prices: &Prices,
+    filters: Filters,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let mut index = SessionIndex::new(log.to_path_buf());
     index
         .refresh()
@@ -106,11 +115,16 @@ pub fn write(log: &Path, app: &App, prices: &Prices, out: &mut impl Write) -> an
         };
         let lines = index.read_lines(seqs)?;
         let mut json = String::from("[");
-        for (i, (_, line)) in lines.iter().enumerate() {
-            if i > 0 {
+        for (_, line) in &lines {
+            // Indexed lines of a flow are events: they parsed when indexed.
+            let Ok(mut event) = serde_json::from_str::<Event>(line) else {
+                continue;
+            };
+            filters.apply(&mut event);
+            if json.len() > 1 {
                 json.push(',');
             }
-            json.push_str(line);
+            json.push_str(&event.to_line());
         }
         json.push(']');
         writeln!(

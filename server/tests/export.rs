@@ -540,6 +540,10 @@ fn usage_and_file_errors_are_one_line() {
         (vec!["--har", "-o", out_s], "FILE"),
         (vec!["--jsonl", log, "-o", log], "is one of the logs"),
         (
+            vec!["--html", log, log, "-o", out_s],
+            "one session log at a time",
+        ),
+        (
             vec!["--har", log, "-o", nowhere.to_str().unwrap()],
             "cannot create",
         ),

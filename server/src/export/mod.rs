@@ -27,6 +27,7 @@ use crate::session_file::{warn_about_skipped, ReadReport, SessionReader};
 pub enum Format {
     Har,
     Jsonl,
+    Html,
 }
 
 impl Format {
@@ -34,6 +35,7 @@ impl Format {
         match self {
             Format::Har => "har",
             Format::Jsonl => "jsonl",
+            Format::Html => "html",
         }
     }
 
@@ -41,6 +43,7 @@ impl Format {
         match self {
             Format::Har => "application/json",
             Format::Jsonl => "application/x-ndjson",
+            Format::Html => "text/html; charset=utf-8",
         }
     }
 }
@@ -53,7 +56,7 @@ pub struct Filters {
 }
 
 impl Filters {
-    fn apply(self, event: &mut Event) {
+    pub fn apply(self, event: &mut Event) {
         if self.redact_credentials {
             credentials::redact(event);
         }
@@ -126,12 +129,21 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             .iter()
             .map(|f| Grouped::scan(f))
             .collect::<anyhow::Result<Vec<_>>>()?,
-        Format::Jsonl => {
+        Format::Jsonl | Format::Html => {
             for f in &args.files {
                 std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
             }
             Vec::new()
         }
+    };
+    // A report is one session; its app comes from the built site.
+    let report = match (format, args.files.as_slice()) {
+        (Format::Html, [_]) => Some((
+            crate::report::App::from_site(&crate::site::options()?)?,
+            crate::prices::load(args.prices.as_deref())?,
+        )),
+        (Format::Html, _) => anyhow::bail!("--html makes a report of one session log at a time"),
+        _ => None,
     };
     output::write_to(args.output.as_deref(), |out| match format {
         Format::Har => {
@@ -154,6 +166,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Format::Html => match (&report, args.files.first()) {
+            (Some((app, prices)), Some(log)) => {
+                crate::report::write(log, app, prices, filters, out)
+            }
+            _ => anyhow::bail!("nothing to report"),
+        },
     })
 }
 

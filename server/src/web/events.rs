@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseMessage, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::flows::indexed;
-use super::WebState;
+use super::{json_array, WebState};
 use crate::live::{Hub, LogLine};
 
 #[derive(Deserialize)]
@@ -37,19 +37,7 @@ pub async fn events(State(state): State<WebState>, Query(q): Query<Range>) -> Re
     })
     .await;
     match result {
-        Ok(lines) => {
-            let mut body =
-                String::with_capacity(lines.iter().map(|(_, l)| l.len() + 1).sum::<usize>() + 2);
-            body.push('[');
-            for (i, (_, line)) in lines.iter().enumerate() {
-                if i > 0 {
-                    body.push(',');
-                }
-                body.push_str(line);
-            }
-            body.push(']');
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
+        Ok(lines) => json_array(&lines),
         Err(response) => response,
     }
 }

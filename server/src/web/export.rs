@@ -33,6 +33,10 @@ pub async fn jsonl(state: State<WebState>, q: Query<ExportQuery>) -> Response {
     download(state, q, Format::Jsonl).await
 }
 
+pub async fn html(state: State<WebState>, q: Query<ExportQuery>) -> Response {
+    download(state, q, Format::Html).await
+}
+
 async fn download(
     State(state): State<WebState>,
     Query(q): Query<ExportQuery>,
@@ -54,20 +58,23 @@ async fn download(
         redact_bodies,
     };
     let catalog = state.catalog.clone();
-    // Find the session, and for HAR group its flows, before answering: a
-    // missing or unreadable log is then an error status, not a cut download.
+    let site = state.site.clone();
+    // Find the session, and for HAR group its flows (for HTML load the app
+    // the report embeds), before answering: a missing or unreadable log is
+    // then an error status, not a cut download.
     let prepared = tokio::task::spawn_blocking(move || {
         let info = catalog.find(q.session.as_deref())?;
-        let grouped = match format {
-            Format::Har => Some(Grouped::scan(&info.path)),
-            Format::Jsonl => None,
+        let prepared = match format {
+            Format::Har => Grouped::scan(&info.path).map(Prepared::Har),
+            Format::Jsonl => Ok(Prepared::Jsonl),
+            Format::Html => crate::report::App::from_site(&site).map(Prepared::Html),
         };
-        Some((info, grouped))
+        Some((info, prepared))
     })
     .await;
-    let (info, grouped) = match prepared {
-        Ok(Some((info, grouped))) => match grouped.transpose() {
-            Ok(grouped) => (info, grouped),
+    let (info, prepared) = match prepared {
+        Ok(Some((info, prepared))) => match prepared {
+            Ok(prepared) => (info, prepared),
             Err(e) => return read_error(format!("{e:#}")),
         },
         Ok(None) => {
@@ -82,14 +89,18 @@ async fn download(
 
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
     let path = info.path.clone();
+    let prices = state.prices.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        let result = match grouped {
-            Some(log) => export::write_har(std::slice::from_ref(&log), &mut out, filters).map(drop),
-            None => export::write_jsonl(&path, &mut out, filters).map(drop),
+        let result = match prepared {
+            Prepared::Har(log) => {
+                export::write_har(std::slice::from_ref(&log), &mut out, filters).map(drop)
+            }
+            Prepared::Jsonl => export::write_jsonl(&path, &mut out, filters).map(drop),
+            Prepared::Html(app) => crate::report::write(&path, &app, &prices, filters, &mut out),
         };
         if let Err(e) = result {
             // Headers are gone already: failing the body makes the client
@@ -114,6 +125,13 @@ async fn download(
         body,
     )
         .into_response()
+}
+
+/// What a format needs ready before the download starts.
+enum Prepared {
+    Har(Grouped),
+    Jsonl,
+    Html(crate::report::App),
 }
 
 const CHUNK: usize = 64 * 1024;

@@ -10,7 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{read_error, WebState};
+use super::{json_array, read_error, WebState};
 use crate::catalog::SessionInfo;
 use crate::index::{SessionIndex, Tail};
 
@@ -107,17 +107,7 @@ pub async fn flow(
     })
     .await;
     match result {
-        Ok(Some(lines)) => {
-            let mut body = String::from("[");
-            for (i, (_, line)) in lines.iter().enumerate() {
-                if i > 0 {
-                    body.push(',');
-                }
-                body.push_str(line);
-            }
-            body.push(']');
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
+        Ok(Some(lines)) => json_array(&lines),
         Ok(None) => (
             StatusCode::NOT_FOUND,
             "trace_claude: no such flow in this session\n",

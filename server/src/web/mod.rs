@@ -23,7 +23,6 @@ mod events;
 mod export;
 mod flows;
 mod log_health;
-mod report;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -96,7 +95,7 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/search", get(flows::search))
         .route("/api/export/har", get(export::har))
         .route("/api/export/jsonl", get(export::jsonl))
-        .route("/api/export/html", get(report::html))
+        .route("/api/export/html", get(export::html))
         .with_state(state.clone());
     let ui = Router::new()
         .leptos_routes(&site, generate_route_list(app::App), {
@@ -120,6 +119,20 @@ async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
         }
     }
     Json(session)
+}
+
+/// Log lines (each one JSON object) as one JSON array, without re-parsing them.
+fn json_array(lines: &[(u64, String)]) -> Response {
+    let mut body = String::with_capacity(lines.iter().map(|(_, l)| l.len() + 1).sum::<usize>() + 2);
+    body.push('[');
+    for (i, (_, line)) in lines.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(line);
+    }
+    body.push(']');
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// A failure to read a session log, as the API reports it.
