@@ -109,14 +109,9 @@ impl FlowStore {
         let &index = self.by_id.get(id)?;
         let flow = &self.flows[index];
         self.flows[..index].iter().rev().find(|f| {
-            is_messages_call(f) && f.session_id == flow.session_id && f.agent_id == flow.agent_id
+            f.is_messages_call() && f.session_id == flow.session_id && f.agent_id == flow.agent_id
         })
     }
-}
-
-pub fn is_messages_call(flow: &FlowSummary) -> bool {
-    let path = flow.path.split('?').next().unwrap_or_default();
-    flow.method == "POST" && path == "/v1/messages"
 }
 
 /// What the user narrowed the list to.
