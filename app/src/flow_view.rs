@@ -33,51 +33,60 @@ pub enum Tab {
     Changes,
 }
 
-/// Fetches the selected flow's events whenever the selection or the flow
-/// itself (a live flow gaining events) changes.
+/// Fetches the selected flow's events when the selection changes, and once
+/// more when a flow opened while in progress finishes. Not on every live
+/// event: a streaming flow would be fetched again for each of them.
 pub fn load_selected(ui: Ui) {
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let Some(id) = ui.selected.get() else {
-            ui.detail.set(None);
-            return;
-        };
-        // Track the flow's progress so an open live flow refreshes; a
-        // finished one is fetched once.
-        let version = ui.flows.with(|s| s.get(&id).map(|f| (f.events, f.state)));
-        let _ = version;
-        let previous = ui
-            .flows
-            .with_untracked(|s| s.previous_turn(&id).map(|f| f.flow_id.as_str().to_owned()));
-        let session = ui.viewing.get_untracked();
-        leptos::task::spawn_local(async move {
-            let events = match fetch_flow(ui, &id, session.as_deref()).await {
-                Ok(events) => events,
-                Err(e) => {
-                    ui.detail_error.set(Some(e));
-                    return;
-                }
-            };
-            let previous = match previous {
-                Some(prev) => fetch_flow(ui, &prev, session.as_deref())
-                    .await
-                    .ok()
-                    .map(|events| (prev, events)),
-                None => None,
-            };
-            // The user may have moved on while this was loading.
-            if ui.selected.get_untracked().as_deref() == Some(id.as_str()) {
-                ui.detail_error.set(None);
-                ui.detail.set(Some(Arc::new(FlowDetail {
-                    id,
-                    events,
-                    previous,
-                })));
-            }
+    {
+        // A memo, so that other flows' events (which change the store) do
+        // not wake the fetch: only this selection and its state do.
+        let target = Memo::new(move |_| {
+            let id = ui.selected.get()?;
+            let state = ui.flows.with(|s| s.get(&id).map(|f| f.state));
+            Some((id, state))
         });
-    });
+        Effect::new(move |_| load(ui, target.get()));
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = ui;
+}
+
+#[cfg(feature = "hydrate")]
+fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
+    let Some((id, _)) = target else {
+        ui.detail.set(None);
+        return;
+    };
+    let previous = ui
+        .flows
+        .with_untracked(|s| s.previous_turn(&id).map(|f| f.flow_id.as_str().to_owned()));
+    let session = ui.viewing.get_untracked();
+    leptos::task::spawn_local(async move {
+        let events = match fetch_flow(ui, &id, session.as_deref()).await {
+            Ok(events) => events,
+            Err(e) => {
+                ui.detail_error.set(Some(e));
+                return;
+            }
+        };
+        let previous = match previous {
+            Some(prev) => fetch_flow(ui, &prev, session.as_deref())
+                .await
+                .ok()
+                .map(|events| (prev, events)),
+            None => None,
+        };
+        // The user may have moved on while this was loading.
+        if ui.selected.get_untracked().as_deref() == Some(id.as_str()) {
+            ui.detail_error.set(None);
+            ui.detail.set(Some(Arc::new(FlowDetail {
+                id,
+                events,
+                previous,
+            })));
+        }
+    });
 }
 
 #[cfg(feature = "hydrate")]

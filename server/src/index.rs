@@ -233,8 +233,11 @@ impl SessionIndex {
         let mut bytes = vec![0; (last.offset + last.len - first.offset) as usize];
         file.read_exact(&mut bytes)?;
         let text = String::from_utf8_lossy(&bytes);
+        // Lines that are not events stay out: the answer is a JSON array of events.
         Ok((after + 1..=upto)
-            .zip(text.split('\n').map(str::to_owned))
+            .zip(text.split('\n'))
+            .filter(|(seq, _)| self.lines[*seq as usize - 1].flow != NO_FLOW)
+            .map(|(seq, line)| (seq, line.to_owned()))
             .collect())
     }
 }
@@ -513,9 +516,11 @@ mod tests {
         let lines = index.read_lines(&[2, 1]).unwrap();
         assert_eq!(lines[0], (2, end.clone()));
         assert_eq!(lines[1], (1, first.clone()));
-        let range = index.read_range(1, 3).unwrap();
-        assert_eq!(range, [(2, end), (3, "not json".to_owned())]);
-        assert_eq!(index.read_range(0, 99).unwrap().len(), 4);
+        let range = index.read_range(1, 4).unwrap();
+        assert_eq!(range[0], (2, end));
+        assert_eq!(range.len(), 2, "the line that is not an event is left out");
+        assert_eq!(range[1].0, 4);
+        assert_eq!(index.read_range(0, 99).unwrap().len(), 3);
     }
 
     #[test]
