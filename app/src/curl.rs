@@ -1,5 +1,6 @@
 //! A flow's request as a cURL command, to replay it or hand it on.
 
+use shared::secrets::{is_credential_header, is_credential_param};
 use shared::{Body, Request};
 
 /// Headers a replay must not copy: hop-by-hop, or set by curl itself from
@@ -13,15 +14,18 @@ const SKIPPED: [&str; 6] = [
     "keep-alive",
 ];
 
-/// Credential headers, sent as `$ANTHROPIC_API_KEY` unless the user asks for
-/// the value in the log.
-const CREDENTIALS: [&str; 3] = ["x-api-key", "authorization", "proxy-authorization"];
-
 /// `curl` for `request` sent to `upstream` (e.g. `https://api.anthropic.com`).
-/// With `keep_key` false, credentials become a reference to the caller's own
-/// `$ANTHROPIC_API_KEY`, so a pasted command neither leaks nor needs the key.
+/// With `keep_key` false, credentials become references to the caller's own
+/// (`$ANTHROPIC_API_KEY`, or `$ANTHROPIC_AUTH_TOKEN` for a bearer token, as
+/// Claude Code names them), other credential headers are left out and
+/// credential query values blanked: a pasted command leaks nothing.
 pub fn curl(request: &Request, upstream: &str, keep_key: bool) -> String {
-    let url = format!("{}{}", upstream.trim_end_matches('/'), request.path);
+    let path = if keep_key {
+        request.path.clone()
+    } else {
+        without_query_credentials(&request.path)
+    };
+    let url = format!("{}{}", upstream.trim_end_matches('/'), path);
     let mut out = format!("curl {}", quote(&url));
     if request.method != "GET" {
         out.push_str(&format!(" \\\n  -X {}", quote(&request.method)));
@@ -31,16 +35,15 @@ pub fn curl(request: &Request, upstream: &str, keep_key: bool) -> String {
         if SKIPPED.contains(&lower.as_str()) {
             continue;
         }
-        let header = if CREDENTIALS.contains(&lower.as_str()) && !keep_key {
-            let value = if lower == "x-api-key" {
-                "$ANTHROPIC_API_KEY".to_owned()
-            } else {
-                "Bearer $ANTHROPIC_API_KEY".to_owned()
-            };
-            // Double quotes, so the shell expands the variable.
-            format!("\"{name}: {value}\"")
-        } else {
+        let header = if keep_key || !is_credential_header(&lower) {
             quote(&format!("{name}: {value}"))
+        } else {
+            // Double quotes, so the shell expands the variable.
+            match lower.as_str() {
+                "x-api-key" => format!("\"{name}: $ANTHROPIC_API_KEY\""),
+                "authorization" => format!("\"{name}: Bearer $ANTHROPIC_AUTH_TOKEN\""),
+                _ => continue,
+            }
         };
         out.push_str(&format!(" \\\n  -H {header}"));
     }
@@ -55,6 +58,21 @@ pub fn curl(request: &Request, upstream: &str, keep_key: bool) -> String {
         out.push_str(&format!(" \\\n  --data-raw {}", quote(&data)));
     }
     out
+}
+
+/// The path with the values of credential-named query parameters blanked.
+fn without_query_credentials(path: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_credential_param(name) => format!("{name}=REDACTED"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
 }
 
 /// Single-quotes for a POSIX shell: nothing inside is expanded.
@@ -88,5 +106,30 @@ mod tests {
         let kept = curl(&request(), "https://api.anthropic.com", true);
         assert!(kept.contains("-H 'x-api-key: sk-ant-…AbCd'"), "{kept}");
         assert!(!kept.contains("host:") && !kept.contains("content-length"));
+    }
+
+    #[test]
+    fn every_credential_stays_out_unless_asked_for() {
+        let mut r = request();
+        r.path = "/v1/messages?beta=true&api_key=sk-ant-SECRET1".to_owned();
+        r.headers.shift_remove("x-api-key");
+        for (name, value) in [
+            ("authorization", "Bearer sk-ant-oat-SECRET2"),
+            ("cookie", "session=SECRET3"),
+            ("x-auth-token", "SECRET4"),
+        ] {
+            r.headers.insert(name.to_owned(), value.to_owned());
+        }
+        let text = curl(&r, "https://api.anthropic.com", false);
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.contains("?beta=true&api_key=REDACTED'"), "{text}");
+        assert!(
+            text.contains("-H \"authorization: Bearer $ANTHROPIC_AUTH_TOKEN\""),
+            "{text}"
+        );
+        let kept = curl(&r, "https://api.anthropic.com", true);
+        for secret in ["SECRET1", "SECRET2", "SECRET3", "SECRET4"] {
+            assert!(kept.contains(secret), "{kept}");
+        }
     }
 }

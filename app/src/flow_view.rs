@@ -3,7 +3,7 @@
 //! since the same agent's previous call.
 //!
 //! The flow's events are fetched when it is opened (bodies never travel with
-//! the list), and fetched again while it is still in progress.
+//! the list), and once more when a flow opened in progress finishes.
 
 use std::sync::Arc;
 
@@ -54,6 +54,17 @@ pub fn load_selected(ui: Ui) {
 
 #[cfg(feature = "hydrate")]
 fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
+    thread_local! {
+        // Fetches in flight may finish out of order: only the latest one's
+        // answer (or error) is shown.
+        static LATEST: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+    let mine = LATEST.with(|l| {
+        l.set(l.get() + 1);
+        l.get()
+    });
+    let is_latest = move || LATEST.with(|l| l.get() == mine);
+    ui.detail_error.set(None);
     let Some((id, _)) = target else {
         ui.detail.set(None);
         return;
@@ -66,7 +77,9 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
         let events = match fetch_flow(ui, &id, session.as_deref()).await {
             Ok(events) => events,
             Err(e) => {
-                ui.detail_error.set(Some(e));
+                if is_latest() {
+                    ui.detail_error.set(Some(e));
+                }
                 return;
             }
         };
@@ -77,9 +90,8 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
                 .map(|events| (prev, events)),
             None => None,
         };
-        // The user may have moved on while this was loading.
-        if ui.selected.get_untracked().as_deref() == Some(id.as_str()) {
-            ui.detail_error.set(None);
+        // The user may have moved on, or a newer fetch started, meanwhile.
+        if is_latest() {
             ui.detail.set(Some(Arc::new(FlowDetail {
                 id,
                 events,

@@ -122,8 +122,21 @@ async fn load_flows(ui: Ui) {
             ui.flows
                 .update(|store| store.load(f.session, f.flows, f.lines, prices));
         }
-        Err(e) => leptos::logging::error!("trace_claude: cannot load the flows: {e}"),
+        Err(e) => {
+            // Live events wait in the store until a snapshot arrives: keep
+            // asking, or the list would say "Loading" for good.
+            leptos::logging::error!("trace_claude: cannot load the flows ({e}); retrying");
+            retry_flows(ui);
+        }
     }
+}
+
+#[cfg(feature = "hydrate")]
+fn retry_flows(ui: Ui) {
+    leptos::prelude::set_timeout(
+        move || leptos::task::spawn_local(load_flows(ui)),
+        std::time::Duration::from_secs(2),
+    );
 }
 
 /// Every event of a saved session, for its timeline.

@@ -180,8 +180,12 @@ test('Claude Code running a tool: the flow view shows the call and its result', 
   spawnSync('rm', ['-rf', home, work]);
 });
 
-test('a flow copies as cURL, with the key as the caller own unless asked, and its answer as text', async ({ page, context, tc }) => {
+test('a flow copies as cURL, with the key as the caller own unless asked, and its answer as text', async ({ page, context, mock }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  // Recorded with --no-redact: the page holds the real key, and the copy
+  // must still leave it out unless asked.
+  const tc = await TraceClaude.start(mock.url, { extra: ['--no-redact'] });
+  try {
   await tc.send('text', { headers: { 'x-mock-text': 'Copied answer' } });
   await openUi(page, tc);
   await row(page, 0).click();
@@ -194,7 +198,10 @@ test('a flow copies as cURL, with the key as the caller own unless asked, and it
   expect(curl).toContain(`--data-raw '{"model":"claude-sonnet-4-5"`);
   expect(curl).not.toContain('E2ESECRETKEYVALUE');
   await page.locator('[data-action="copy-curl-key"]').click();
-  expect(await clip()).toContain("-H 'x-api-key: sk-ant-…abcd'");
+  expect(await clip()).toContain("-H 'x-api-key: sk-ant-api03-E2ESECRETKEYVALUE-abcd'");
   await page.locator('[data-action="copy-text"]').click();
   expect(await clip()).toBe('Copied answer');
+  } finally {
+    await tc.stop();
+  }
 });

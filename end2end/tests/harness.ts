@@ -55,11 +55,11 @@ export class TraceClaude {
     readonly upstream: string,
   ) {}
 
-  static async start(upstream: string, opts: { webPort?: number; sessionsDir?: string } = {}): Promise<TraceClaude> {
+  static async start(upstream: string, opts: { webPort?: number; sessionsDir?: string; extra?: string[] } = {}): Promise<TraceClaude> {
     const sessionsDir = opts.sessionsDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tc-e2e-'));
     const child = spawn(
       binary('trace_claude'),
-      ['listen', '--port', '0', '--web-port', String(opts.webPort ?? 0), '--sessions-dir', sessionsDir, '--upstream', upstream],
+      ['listen', '--port', '0', '--web-port', String(opts.webPort ?? 0), '--sessions-dir', sessionsDir, '--upstream', upstream, ...(opts.extra ?? [])],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const lines = await waitForLine(child, /^Press Ctrl\+C/, 'trace_claude');

@@ -18,6 +18,8 @@ test('a large session lists its flows at once and opens one without loading the 
     const bytes = makeSessionLog(file, FLOWS, Math.round((MB * 1024) / FLOWS), 300);
     const view = await View.start([file]);
     try {
+      const asked: string[] = [];
+      page.on('request', (r) => asked.push(new URL(r.url()).pathname));
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
       const started = Date.now();
@@ -52,8 +54,12 @@ test('a large session lists its flows at once and opens one without loading the 
           `flow opened in ${openMs} ms, scroll frames p50 ${frames[30].toFixed(1)} ms max ${frames[59].toFixed(1)} ms, ` +
           `JS heap ${heap.toFixed(1)} MiB, ${nodes} DOM nodes`,
       );
-      // The tab holds summaries and one flow, never the log.
+      // The tab holds summaries and one flow, never the log: it asked for no
+      // events, and for the opened flow and the one it is compared with.
       expect(heap).toBeLessThan(300);
+      // (The idle live stream of a saved session carries no events.)
+      expect(asked.filter((p) => p === '/api/events')).toEqual([]);
+      expect(asked.filter((p) => p.startsWith('/api/flows/')).sort()).toEqual(['/api/flows/flow00148', '/api/flows/flow00150']);
       await page.screenshot({ path: 'test-results/large-session.png' });
     } finally {
       view.stop();

@@ -4,51 +4,13 @@
 use http::HeaderMap;
 use shared::Headers;
 
+// The UI needs the same judgement (a copied cURL command), so it lives in `shared`.
+pub use shared::secrets::{is_credential_header, is_credential_param};
+
 const TAIL: usize = 4;
 /// Values shorter than this are hidden whole: a 4-character tail would be most of them.
 const MIN_LEN_FOR_TAIL: usize = 12;
 const KNOWN_PREFIXES: &[&str] = &["sk-ant-", "Bearer ", "Basic ", "bearer ", "basic "];
-
-/// Whether a header carries a credential. Besides the well-known names, any
-/// header named like a key, token or secret is treated as one: a false alarm
-/// costs a redacted value, a miss leaks a key.
-pub fn is_credential_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    matches!(
-        name.as_str(),
-        "authorization" | "proxy-authorization" | "x-api-key" | "cookie" | "set-cookie"
-    ) || [
-        "api-key",
-        "apikey",
-        "token",
-        "secret",
-        "password",
-        "credential",
-        "auth",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
-}
-
-/// Whether a query parameter carries a credential.
-pub fn is_credential_param(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    [
-        "key",
-        "token",
-        "secret",
-        "password",
-        "auth",
-        "signature",
-        "sig",
-        "code",
-    ]
-    .iter()
-    .any(|word| {
-        name == *word || name.ends_with(&format!("_{word}")) || name.ends_with(&format!("-{word}"))
-    }) || name.contains("apikey")
-        || name.contains("api_key")
-}
 
 /// `sk-ant-api03-…` becomes `sk-ant-…AbCd`; short values become `…`.
 ///

@@ -293,7 +293,7 @@ struct RequestSkim {
 
 impl RequestSkim {
     fn facts(self) -> RequestFacts {
-        let header = |name: &str| self.headers.get(name).cloned();
+        let header = |name: &str| RequestFacts::header(&self.headers, name);
         RequestFacts {
             session_id: header("x-claude-code-session-id"),
             agent_id: header("x-claude-code-agent-id"),
@@ -433,7 +433,7 @@ mod tests {
         json!({
             "ts": "2026-03-29T11:27:07.000001Z", "type": "request", "flow_id": flow,
             "method": "POST", "path": "/v1/messages?beta=true",
-            "headers": {"x-claude-code-session-id": "s1", "x-claude-code-agent-id": "a1"},
+            "headers": {"X-Claude-Code-Session-Id": "s1", "x-claude-code-agent-id": " a1 "},
             "body": {"model": "claude-opus-4-5", "stream": true, "system": "x".repeat(body_bytes),
                      "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
         })

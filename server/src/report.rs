@@ -69,7 +69,18 @@ pub fn write(
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "session".to_owned());
     let bytes = std::fs::metadata(log).map(|m| m.len()).unwrap_or(0);
-    let flows: Vec<_> = index.summaries().collect();
+    // Summaries are read from the log as it is: a path's query may hold a
+    // key the filters would redact in the events, so redact it here too.
+    let flows: Vec<_> = index
+        .summaries()
+        .map(|flow| {
+            let mut flow = flow.clone();
+            if filters.redact_credentials {
+                flow.path = proxy::redact_path(&flow.path);
+            }
+            flow
+        })
+        .collect();
     let payload = serde_json::json!({
         "session": name,
         "bytes": bytes,
@@ -200,6 +211,35 @@ mod tests {
         assert!(!safe.to_ascii_lowercase().contains("</script"));
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["text"], "</script><script>alert(1)</script>");
+    }
+
+    #[test]
+    fn a_key_in_a_query_string_stays_out_of_the_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.jsonl");
+        let line = serde_json::json!({
+            "ts": "2026-03-29T11:27:07.000001Z", "type": "request", "flow_id": "f",
+            "method": "POST", "path": "/v1/messages?api_key=sk-ant-api03-SECRETSECRET-WXYZ",
+            "headers": {"x-api-key": "sk-ant-api03-SECRETSECRET-WXYZ"}, "body": null
+        });
+        std::fs::write(&log, format!("{line}\n")).unwrap();
+        let app = App {
+            glue_js: Vec::new(),
+            wasm: Vec::new(),
+            css: String::new(),
+        };
+        let filters = Filters {
+            redact_credentials: true,
+            redact_bodies: false,
+        };
+        let mut out = Vec::new();
+        write(&log, &app, &Prices::builtin(), filters, &mut out).unwrap();
+        let html = String::from_utf8(out).unwrap();
+        assert!(
+            html.contains("api_key=sk-ant-…WXYZ"),
+            "the summary keeps a redacted path"
+        );
+        assert!(!html.contains("SECRETSECRET"));
     }
 
     #[test]

@@ -89,7 +89,7 @@ async fn view_lists_flows_opens_one_and_searches() {
 
     let found = get_json(&format!("{url}/api/search?q=NEEDLE7")).await;
     assert_eq!(found["flows"], serde_json::json!(["flow00007"]));
-    // A phrase with a quote is found as the log stores it, escaped.
+    // A phrase (spaces, punctuation) is found as the log stores it.
     let found = get_json(&format!("{url}/api/search?q=what%20does%20needle11")).await;
     assert_eq!(found["flows"], serde_json::json!(["flow00011"]));
 

@@ -106,16 +106,21 @@ pub struct RequestFacts {
 }
 
 impl RequestFacts {
+    /// A Claude Code header's value as the facts keep it: found whatever
+    /// its case, trimmed, and absent when empty. Shared with the server's
+    /// index, which reads big requests without building a `Request`.
+    pub fn header(headers: &crate::Headers, name: &str) -> Option<String> {
+        // The log writes names lower-case; a hand-made log may not.
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
     pub fn from_request(r: &Request) -> Self {
-        let header = |name: &str| {
-            // The log writes names lower-case; a hand-made log may not.
-            r.headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
+        let header = |name: &str| Self::header(&r.headers, name);
         let body = match &r.body {
             Body::Json(v) => Some(v),
             _ => None,

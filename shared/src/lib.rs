@@ -15,6 +15,7 @@ mod event;
 mod flow;
 mod pricing;
 pub mod reassemble;
+pub mod secrets;
 mod timestamp;
 mod totals;
 
