@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::decode::Decoder;
 use crate::redact;
-use crate::sse::{RawSseEvent, SseParser};
+use crate::sse::{keep_within, RawSseEvent, SseParser};
 
 /// What the forwarding path saw, in the order it saw it.
 pub(crate) enum Observation {
@@ -114,7 +114,6 @@ impl Backlog {
     }
 }
 
-/// Starts the recorder thread; it ends when every sender is gone.
 /// How observations become log lines.
 pub(crate) struct Settings {
     /// Redact credentials in headers and query strings.
@@ -123,6 +122,7 @@ pub(crate) struct Settings {
     pub upstream_host: String,
 }
 
+/// Starts the recorder thread; it ends when every sender is gone.
 pub(crate) fn spawn<S: EventSink>(
     sink: S,
     settings: Settings,
@@ -377,14 +377,6 @@ impl<S: EventSink> Recorder<S> {
             }
         }
     }
-}
-
-/// Appends as much of `more` to `body` as keeps it within `limit`; returns
-/// how many bytes were left out.
-fn keep_within(body: &mut Vec<u8>, more: &[u8], limit: usize) -> usize {
-    let kept = more.len().min(limit.saturating_sub(body.len()));
-    body.extend_from_slice(&more[..kept]);
-    more.len() - kept
 }
 
 fn decode_error(flow: &FlowId, message: String) -> EventKind {

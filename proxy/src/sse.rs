@@ -97,7 +97,7 @@ impl SseParser {
                 self.process_line(&line[..kept], line.len() - kept, out);
             } else {
                 let mut whole = std::mem::take(&mut self.line);
-                let dropped = self.keep_within_limit(&mut whole, line);
+                let dropped = keep_within(&mut whole, line, self.limit);
                 let cut = std::mem::take(&mut self.line_cut) + dropped;
                 self.process_line(&whole, cut, out);
                 // Keep the allocation for the next split line.
@@ -105,18 +105,7 @@ impl SseParser {
                 self.line = whole;
             }
         }
-        let mut rest = std::mem::take(&mut self.line);
-        self.line_cut += self.keep_within_limit(&mut rest, chunk);
-        self.line = rest;
-    }
-
-    /// Appends as much of `more` to `line` as the limit allows; returns how
-    /// many bytes were left out.
-    fn keep_within_limit(&self, line: &mut Vec<u8>, more: &[u8]) -> usize {
-        let room = self.limit.saturating_sub(line.len());
-        let kept = more.len().min(room);
-        line.extend_from_slice(&more[..kept]);
-        more.len() - kept
+        self.line_cut += keep_within(&mut self.line, chunk, self.limit);
     }
 
     /// The stream ended: reports an event left open by a missing blank line.
@@ -192,6 +181,14 @@ impl SseParser {
         });
         self.has_data = false;
     }
+}
+
+/// Appends as much of `more` to `buf` as keeps it within `limit` bytes;
+/// returns how many were left out. The recorder bounds whole bodies with it too.
+pub(crate) fn keep_within(buf: &mut Vec<u8>, more: &[u8], limit: usize) -> usize {
+    let kept = more.len().min(limit.saturating_sub(buf.len()));
+    buf.extend_from_slice(&more[..kept]);
+    more.len() - kept
 }
 
 #[cfg(test)]
