@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, ended_events as ended, MockUpstream, TraceClaude};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -18,22 +18,6 @@ const MIB: u64 = 1 << 20;
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
-}
-
-fn ended(events: &[Value]) -> usize {
-    events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e["type"].as_str(),
-                Some("stream_end" | "response" | "error")
-            )
-        })
-        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,14 +5,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::Value;
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, MockUpstream, TraceClaude};
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 async fn send_text(tc: &TraceClaude) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, MockUpstream, TraceClaude};
 
 const CLIENTS: usize = 50;
 const DURATION: Duration = Duration::from_secs(60);
@@ -20,10 +20,6 @@ const EVENTS_PER_FLOW: usize = 100;
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 /// Streams one flow; returns the number of SSE events received, counted by

@@ -10,16 +10,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, MockUpstream, TraceClaude};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 async fn stream_text(tc: &TraceClaude, n: usize) -> String {

@@ -7,16 +7,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, MockUpstream, TraceClaude};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 fn error_events(events: &[Value]) -> Vec<&Value> {

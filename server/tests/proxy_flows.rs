@@ -7,16 +7,12 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use testkit::binary::{flow_events, shape};
 use testkit::script::{self, Encoding};
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, MockUpstream, TraceClaude};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 async fn post(tc: &TraceClaude, scenario: &str, extra: &[(&str, &str)]) -> reqwest::Response {

@@ -8,17 +8,12 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::Value;
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, ended_events as ended, MockUpstream, TraceClaude};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 /// Every secret holds this marker in its middle; redaction keeps only a
@@ -27,18 +22,6 @@ const MARK: &str = "LEAKED";
 
 fn secret(name: &str) -> String {
     format!("sk-ant-api03-{MARK}-{name}-0123456789abcdef-TAIL")
-}
-
-fn ended(events: &[Value]) -> usize {
-    events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e["type"].as_str(),
-                Some("stream_end" | "response" | "error")
-            )
-        })
-        .count()
 }
 
 /// Sends a request carrying a secret in every place a credential can be.

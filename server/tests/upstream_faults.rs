@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
 use testkit::mock::INVALID_SSE;
-use testkit::{MockUpstream, TraceClaude};
+use testkit::{client, MockUpstream, TraceClaude};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -19,10 +19,6 @@ const MIB: u64 = 1 << 20;
 
 fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
 async fn post(tc: &TraceClaude, scenario: &str, extra: &[(&str, &str)]) -> reqwest::Response {

@@ -339,3 +339,17 @@ impl Drop for Viewer {
         let _ = self.child.wait();
     }
 }
+
+/// Events that end a flow (`stream_end`, `response`, `error`), counted: how
+/// tests wait for traffic to be recorded.
+pub fn ended_events(events: &[Value]) -> usize {
+    events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e["type"].as_str(),
+                Some("stream_end" | "response" | "error")
+            )
+        })
+        .count()
+}

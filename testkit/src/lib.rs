@@ -7,5 +7,14 @@ pub mod mock;
 pub mod script;
 pub mod session_gen;
 
-pub use binary::{TraceClaude, Viewer};
+pub use binary::{ended_events, TraceClaude, Viewer};
+
+/// An HTTP client for tests: straight to 127.0.0.1, never through a proxy
+/// the environment may name.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("a default reqwest client builds")
+}
 pub use mock::MockUpstream;
