@@ -1,6 +1,6 @@
 //! A flow's request as a cURL command, to replay it or hand it on.
 
-use shared::secrets::{is_credential_header, is_credential_param};
+use shared::secrets::{is_credential_header, map_query_credentials};
 use shared::{Body, Request};
 
 /// Headers a replay must not copy: hop-by-hop, or set by curl itself from
@@ -23,7 +23,7 @@ pub fn curl(request: &Request, upstream: &str, keep_key: bool) -> String {
     let path = if keep_key {
         request.path.clone()
     } else {
-        without_query_credentials(&request.path)
+        map_query_credentials(&request.path, |_| "REDACTED".to_owned())
     };
     let url = format!("{}{}", upstream.trim_end_matches('/'), path);
     let mut out = format!("curl {}", quote(&url));
@@ -58,21 +58,6 @@ pub fn curl(request: &Request, upstream: &str, keep_key: bool) -> String {
         out.push_str(&format!(" \\\n  --data-raw {}", quote(&data)));
     }
     out
-}
-
-/// The path with the values of credential-named query parameters blanked.
-fn without_query_credentials(path: &str) -> String {
-    let Some((base, query)) = path.split_once('?') else {
-        return path.to_owned();
-    };
-    let params: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if is_credential_param(name) => format!("{name}=REDACTED"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{base}?{}", params.join("&"))
 }
 
 /// Single-quotes for a POSIX shell: nothing inside is expanded.

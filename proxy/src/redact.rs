@@ -5,7 +5,7 @@ use http::HeaderMap;
 use shared::Headers;
 
 // The UI needs the same judgement (a copied cURL command), so it lives in `shared`.
-pub use shared::secrets::{is_credential_header, is_credential_param};
+pub use shared::secrets::is_credential_header;
 
 const TAIL: usize = 4;
 /// Values shorter than this are hidden whole: a 4-character tail would be most of them.
@@ -60,19 +60,7 @@ pub fn log_headers(headers: &HeaderMap, redact: bool) -> Headers {
 
 /// Redacts the values of credential-like query parameters in a path.
 pub fn redact_path(path: &str) -> String {
-    let Some((base, query)) = path.split_once('?') else {
-        return path.to_owned();
-    };
-    let params: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, value)) if is_credential_param(name) && !value.is_empty() => {
-                format!("{name}={}", redact_value(value))
-            }
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{base}?{}", params.join("&"))
+    shared::secrets::map_query_credentials(path, redact_value)
 }
 
 #[cfg(test)]

@@ -547,6 +547,44 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Any file, whatever it holds (a line cut anywhere, bytes that are
+        /// not UTF-8, lines that are not events), indexes as its
+        /// newline-terminated lines, numbered from 1 and read back as written.
+        #[test]
+        fn any_file_indexes_as_its_whole_lines(
+            lines in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), 0..20),
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let lines: Vec<Vec<u8>> = lines
+                .into_iter()
+                .map(|l| l.into_iter().filter(|&b| b != b'\n').collect())
+                .collect();
+            let tail: Vec<u8> = tail.into_iter().filter(|&b| b != b'\n').collect();
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            for line in &lines {
+                file.write_all(line).unwrap();
+                file.write_all(b"\n").unwrap();
+            }
+            file.write_all(&tail).unwrap();
+
+            let mut index = SessionIndex::new(file.path().to_path_buf());
+            let found = index.refresh().unwrap();
+            proptest::prop_assert_eq!(found.partial_bytes, tail.len() as u64);
+            proptest::prop_assert_eq!(index.line_count(), lines.len() as u64);
+            let seqs: Vec<u64> = (1..=lines.len() as u64).collect();
+            let read = index.read_lines(&seqs).unwrap();
+            let expected: Vec<(u64, String)> = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i as u64 + 1, String::from_utf8_lossy(l).into_owned()))
+                .collect();
+            proptest::prop_assert_eq!(read, expected);
+        }
+    }
+
     #[test]
     fn search_matches_text_as_the_log_escapes_it_ignoring_case() {
         let dir = tempfile::tempdir().unwrap();

@@ -2,10 +2,9 @@
 //!
 //! Line `seq` (1-based) of the session log is event `seq`. Subscribers get new
 //! lines from a broadcast channel and fill any gap (a late start, a slow
-//! reader that lagged) from the log file itself, so nothing is missed or
-//! repeated and memory does not grow with the session.
+//! reader that lagged) from the session's index (see `web::events`), so
+//! nothing is missed or repeated and memory does not grow with the session.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -73,83 +72,5 @@ impl Hub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<LogLine> {
         self.live.subscribe()
-    }
-
-    /// The whole lines of the log after line `after`, read from the file.
-    pub async fn lines_after(&self, after: u64) -> std::io::Result<Vec<LogLine>> {
-        let path = self.log_path.clone();
-        tokio::task::spawn_blocking(move || read_lines_after(&path, after))
-            .await
-            .map_err(std::io::Error::other)?
-    }
-}
-
-fn read_lines_after(path: &std::path::Path, after: u64) -> std::io::Result<Vec<LogLine>> {
-    let mut reader = BufReader::new(std::fs::File::open(path)?);
-    let mut out = Vec::new();
-    let mut seq = 0u64;
-    // Bytes, not a String: a last line cut inside a multi-byte character (a
-    // crash, a full disk, a write in progress) must not make every earlier
-    // line unreadable.
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        // A line without its newline is still being written: not yet an event.
-        let Some(json) = line.strip_suffix(b"\n") else {
-            break;
-        };
-        seq += 1;
-        if seq > after {
-            out.push(LogLine {
-                seq,
-                json: Arc::from(String::from_utf8_lossy(json)),
-            });
-        }
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(300))]
-
-        /// Any file, whatever it holds (a line cut anywhere, bytes that are
-        /// not UTF-8), reads as its newline-terminated lines, numbered from 1.
-        #[test]
-        fn any_file_reads_as_its_whole_lines(
-            lines in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..20),
-            tail in prop::collection::vec(any::<u8>(), 0..40),
-            after in 0u64..25,
-        ) {
-            let lines: Vec<Vec<u8>> = lines
-                .into_iter()
-                .map(|l| l.into_iter().filter(|&b| b != b'\n').collect())
-                .collect();
-            let tail: Vec<u8> = tail.into_iter().filter(|&b| b != b'\n').collect();
-            let mut file = tempfile::NamedTempFile::new().unwrap();
-            for line in &lines {
-                std::io::Write::write_all(&mut file, line).unwrap();
-                std::io::Write::write_all(&mut file, b"\n").unwrap();
-            }
-            std::io::Write::write_all(&mut file, &tail).unwrap();
-
-            let read = read_lines_after(file.path(), after).unwrap();
-            let expected: Vec<(u64, String)> = lines
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (i as u64 + 1, String::from_utf8_lossy(l).into_owned()))
-                .filter(|(seq, _)| *seq > after)
-                .collect();
-            let got: Vec<(u64, String)> =
-                read.iter().map(|l| (l.seq, l.json.to_string())).collect();
-            prop_assert_eq!(got, expected);
-        }
     }
 }

@@ -41,3 +41,21 @@ pub fn is_credential_param(name: &str) -> bool {
     }) || name.contains("apikey")
         || name.contains("api_key")
 }
+
+/// `path` with the value of each credential-named query parameter replaced
+/// by `replace(value)`; empty values stay empty.
+pub fn map_query_credentials(path: &str, replace: impl Fn(&str) -> String) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if is_credential_param(name) && !value.is_empty() => {
+                format!("{name}={}", replace(value))
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
+}

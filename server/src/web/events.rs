@@ -78,9 +78,10 @@ pub async fn event_stream(
     let follower = Follower {
         rx: hub.subscribe(),
         hub,
+        state: state.clone(),
         last: resume.unwrap_or(q.after),
         backlog: VecDeque::new(),
-        started: false,
+        behind: true,
     };
     // Every connection opens with the session's description (no id, so it
     // does not move the client's Last-Event-ID): a reconnected page knows at
@@ -98,27 +99,34 @@ pub async fn event_stream(
         .into_response()
 }
 
+/// Lines read from the file per catch-up: a late subscriber to a large
+/// session is fed in bounded steps, not with the whole log at once.
+const CATCH_UP_LINES: u64 = 2048;
+
 /// Follows the log for one subscriber, in order, without gaps or repeats.
 struct Follower {
     hub: Arc<Hub>,
+    state: WebState,
     rx: broadcast::Receiver<LogLine>,
     last: u64,
     backlog: VecDeque<LogLine>,
-    started: bool,
+    /// The file may hold lines after `last` that the channel will not bring
+    /// (they were published before this subscriber, or it lagged).
+    behind: bool,
 }
 
 impl Follower {
     async fn next(&mut self) -> Option<LogLine> {
-        if !self.started {
-            self.started = true;
-            self.catch_up().await?;
-        }
         loop {
             if let Some(line) = self.backlog.pop_front() {
                 if line.seq > self.last {
                     self.last = line.seq;
                     return Some(line);
                 }
+                continue;
+            }
+            if self.behind {
+                self.catch_up().await?;
                 continue;
             }
             match self.rx.recv().await {
@@ -129,14 +137,31 @@ impl Follower {
                 }
                 // A gap (this subscriber lagged): the file has every line
                 // published so far.
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => self.catch_up().await?,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => self.behind = true,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     }
 
+    /// The next lines after `last`, from the session's index (by byte
+    /// offset: nothing before them is read again).
     async fn catch_up(&mut self) -> Option<()> {
-        self.backlog = self.hub.lines_after(self.last).await.ok()?.into();
+        let last = self.last;
+        let session = Some(self.hub.session_name().to_owned());
+        let (lines, more) = indexed(&self.state, session, move |index, _| {
+            let upto = last + CATCH_UP_LINES;
+            Ok((index.read_range(last, upto)?, upto < index.line_count()))
+        })
+        .await
+        .ok()?;
+        self.behind = more;
+        self.backlog = lines
+            .into_iter()
+            .map(|(seq, json)| LogLine {
+                seq,
+                json: Arc::from(json),
+            })
+            .collect();
         Some(())
     }
 }
