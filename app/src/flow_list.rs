@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::{FlowState, FlowSummary};
 
-use crate::flows::{distinct, grouped, Column, FlowFilter, Group, Sort, StatusFilter};
+use crate::flows::{distinct, grouped, AgentChoice, Column, FlowFilter, Group, Sort, StatusFilter};
 use crate::format::{cost, millis, rate, short, tokens};
 use crate::{Pane, Ui};
 
@@ -254,6 +254,8 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
 pub fn FlowFilters(ui: Ui) -> impl IntoView {
     let models = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.model.as_deref())));
     let paths = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.path.split('?').next())));
+    let sessions = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.session_id.as_deref())));
+    let agents = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.agent_id.as_deref())));
     let option_list = |values: Memo<Vec<String>>| {
         move || {
             values
@@ -270,6 +272,31 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
     let on_path = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
         ui.filter.update(|f| f.path = (!v.is_empty()).then_some(v));
+    };
+    let on_session = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        ui.filter
+            .update(|f| f.session = (!v.is_empty()).then_some(v));
+    };
+    // "main" is the main agent; subagents are "agent:ID", so no id can be
+    // mistaken for the main agent.
+    let on_agent = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        let choice = match v.as_str() {
+            "" => None,
+            "main" => Some(AgentChoice::Main),
+            other => other
+                .strip_prefix("agent:")
+                .map(|id| AgentChoice::Sub(id.to_owned())),
+        };
+        ui.filter.update(|f| f.agent = choice);
+    };
+    let agent_options = move || {
+        agents
+            .get()
+            .into_iter()
+            .map(|id| view! { <option value=format!("agent:{id}")>{format!("subagent {}", short(&id))}</option> })
+            .collect_view()
     };
     let on_status = move |ev: leptos::ev::Event| {
         let status = match event_target_value(&ev).as_str() {
@@ -316,6 +343,15 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
             <select data-role="filter-path" aria-label="Path" on:change=on_path>
                 <option value="">"all paths"</option>
                 {option_list(paths)}
+            </select>
+            <select data-role="filter-session" aria-label="Claude Code session" on:change=on_session>
+                <option value="">"all sessions"</option>
+                {option_list(sessions)}
+            </select>
+            <select data-role="filter-agent" aria-label="Agent" on:change=on_agent>
+                <option value="">"all agents"</option>
+                <option value="main">"main agent"</option>
+                {agent_options}
             </select>
             <select data-role="filter-status" aria-label="Outcome" on:change=on_status>
                 <option value="">"any outcome"</option>

@@ -120,8 +120,18 @@ pub struct FlowFilter {
     pub model: Option<String>,
     pub status: StatusFilter,
     pub path: Option<String>,
+    /// One Claude Code session (its `x-claude-code-session-id`).
+    pub session: Option<String>,
+    pub agent: Option<AgentChoice>,
     /// Flow ids matching the search, when a search is active.
     pub matches: Option<BTreeSet<String>>,
+}
+
+/// The main agent's calls (no `x-claude-code-agent-id`), or one subagent's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentChoice {
+    Main,
+    Sub(String),
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -143,6 +153,17 @@ impl FlowFilter {
             if flow.path.split('?').next() != Some(path.as_str()) {
                 return false;
             }
+        }
+        if self.session.is_some() && flow.session_id != self.session {
+            return false;
+        }
+        let agent_ok = match &self.agent {
+            None => true,
+            Some(AgentChoice::Main) => flow.agent_id.is_none(),
+            Some(AgentChoice::Sub(id)) => flow.agent_id.as_deref() == Some(id.as_str()),
+        };
+        if !agent_ok {
+            return false;
         }
         let state_ok = match self.status {
             StatusFilter::All => true,
@@ -429,5 +450,37 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ids(&done), [1]);
+    }
+
+    #[test]
+    fn filters_by_session_and_agent() {
+        let mut store = FlowStore::default();
+        store.load("s".to_owned(), Vec::new(), 0, None);
+        store.accept("s", 1, &request("f0", T0, "s1", None));
+        store.accept("s", 2, &request("f1", T0, "s1", Some("agent-x")));
+        store.accept("s", 3, &request("f2", T0, "s2", None));
+        let ids = |filter: FlowFilter| {
+            let mut ids: Vec<usize> = grouped(&store, &filter, Sort::default())
+                .iter()
+                .flat_map(|g| g.flows.clone())
+                .collect();
+            ids.sort();
+            ids
+        };
+        let session = |s: &str| FlowFilter {
+            session: Some(s.to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(ids(session("s1")), [0, 1]);
+        let main = FlowFilter {
+            agent: Some(AgentChoice::Main),
+            ..Default::default()
+        };
+        assert_eq!(ids(main), [0, 2]);
+        let sub = FlowFilter {
+            agent: Some(AgentChoice::Sub("agent-x".to_owned())),
+            ..Default::default()
+        };
+        assert_eq!(ids(sub), [1]);
     }
 }

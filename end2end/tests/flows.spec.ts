@@ -39,6 +39,18 @@ test('the flow list shows each exchange live, grouped by session and agent', asy
   // Totals add up the session.
   await expect(page.locator('[data-role="totals-headline"]')).toContainText('4 requests');
 
+  // Filters by Claude Code session and by agent.
+  await page.locator('[data-role="filter-session"]').selectOption('sess-A');
+  await expect(rows(page)).toHaveCount(2);
+  await page.locator('[data-role="filter-agent"]').selectOption('main');
+  await expect(rows(page)).toHaveCount(1);
+  await page.locator('[data-role="filter-agent"]').selectOption('agent:agent-7');
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first().locator('..')).toHaveAttribute('data-agent-id', 'agent-7');
+  await page.locator('[data-role="filter-session"]').selectOption('');
+  await page.locator('[data-role="filter-agent"]').selectOption('');
+  await expect(rows(page)).toHaveCount(4);
+
   // Sorting by a column reorders within groups and says so.
   const duration = page.locator('th.c-duration');
   await duration.locator('button').click();
