@@ -1,26 +1,10 @@
 //! `trace_claude`: a recording reverse proxy for Claude Code, its session log
 //! and its web UI. This file only dispatches; each command lives in its module.
 
-mod catalog;
-mod cli;
-mod export;
-mod index;
-mod listen;
-mod live;
-mod log_health;
-mod prices;
-mod report;
-mod run;
-mod session_file;
-mod session_log;
-mod site;
-mod stats;
-mod view;
-mod web;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use server::{cli, commands};
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -28,13 +12,13 @@ fn main() -> ExitCode {
         Err(e) => return cli::report_usage_error(e),
     };
     let result = match cli.command {
-        cli::Command::Listen(args) => listen::ignore_file_size_signal()
+        cli::Command::Listen(args) => commands::listen::ignore_file_size_signal()
             .map_err(|e| anyhow::Error::from(e).context("cannot ignore SIGXFSZ"))
-            .and_then(|()| in_runtime(listen::listen(args))),
-        cli::Command::Run(args) => run::exec(args.command),
-        cli::Command::View(args) => in_runtime(view::view(args)),
-        cli::Command::Stats(args) => stats::run(args),
-        cli::Command::Export(args) => export::run(args),
+            .and_then(|()| in_runtime(commands::listen::listen(args))),
+        cli::Command::Run(args) => commands::run::exec(args.command),
+        cli::Command::View(args) => in_runtime(commands::view::view(args)),
+        cli::Command::Stats(args) => commands::stats::run(args),
+        cli::Command::Export(args) => commands::export::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use shared::Event;
 
-use crate::session_file::{ReadReport, SessionReader};
+use crate::log::reader::{ReadReport, SessionReader};
 
 /// The flows of one log, in the order of their first event.
 pub struct Grouped {

@@ -1,5 +1,5 @@
-//! `trace_claude export` and the web API's downloads: a session log as a
-//! file to hand to someone else.
+//! A session log as a file to hand to someone else: what `trace_claude
+//! export` and the web API's downloads write.
 //!
 //! Every format reads the log as it is on disk (the source of truth), then
 //! applies the same two filters to each event before it is written:
@@ -9,19 +9,19 @@
 mod credentials;
 mod flows;
 mod har;
-mod output;
+pub mod html;
+pub mod output;
 mod redact_bodies;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use shared::Event;
 
 pub use flows::Grouped;
 
-use crate::cli::ExportArgs;
-use crate::session_file::{warn_about_skipped, ReadReport, SessionReader};
+use crate::log::reader::{ReadReport, SessionReader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -109,81 +109,4 @@ pub fn write_har<W: Write>(
         }
     }
     Ok((har.finish()?, skipped))
-}
-
-/// `trace_claude export`.
-pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let format = args.format();
-    let filters = Filters {
-        redact_credentials: !args.no_redact,
-        redact_bodies: args.redact_bodies,
-    };
-    if let Some(out) = &args.output {
-        refuse_to_overwrite_an_input(out, &args.files)?;
-    }
-    // Every input is opened (and, for HAR, scanned) before the output is
-    // created, so a mistyped file name leaves no empty export behind.
-    let logs = match format {
-        Format::Har => args
-            .files
-            .iter()
-            .map(|f| Grouped::scan(f))
-            .collect::<anyhow::Result<Vec<_>>>()?,
-        Format::Jsonl | Format::Html => {
-            for f in &args.files {
-                std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
-            }
-            Vec::new()
-        }
-    };
-    // A report is one session; its app comes from the built site.
-    let report = match (format, args.files.as_slice()) {
-        (Format::Html, [_]) => Some((
-            crate::report::App::from_site(&crate::site::options()?)?,
-            crate::prices::load(args.prices.as_deref())?,
-        )),
-        (Format::Html, _) => anyhow::bail!("--html makes a report of one session log at a time"),
-        _ => None,
-    };
-    output::write_to(args.output.as_deref(), |out| match format {
-        Format::Har => {
-            for log in &logs {
-                warn_about_skipped(log.path(), &log.report);
-            }
-            let (_, skipped) = write_har(&logs, out, filters)?;
-            if skipped.flows_without_request > 0 {
-                eprintln!(
-                    "trace_claude: warning: left out {} flows whose request is not in the log",
-                    skipped.flows_without_request
-                );
-            }
-            Ok(())
-        }
-        Format::Jsonl => {
-            for f in &args.files {
-                let report = write_jsonl(f, out, filters)?;
-                warn_about_skipped(f, &report);
-            }
-            Ok(())
-        }
-        Format::Html => match (&report, args.files.first()) {
-            (Some((app, prices)), Some(log)) => {
-                crate::report::write(log, app, prices, filters, out)
-            }
-            _ => anyhow::bail!("nothing to report"),
-        },
-    })
-}
-
-/// `export --jsonl x.jsonl -o x.jsonl` would empty the log before reading it.
-fn refuse_to_overwrite_an_input(out: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
-    let Ok(out) = out.canonicalize() else {
-        return Ok(());
-    };
-    for f in files {
-        if f.canonicalize().is_ok_and(|f| f == out) {
-            anyhow::bail!("the output {} is one of the logs to export", f.display());
-        }
-    }
-    Ok(())
 }

@@ -20,7 +20,7 @@ use tokio::sync::broadcast;
 
 use super::flows::indexed;
 use super::{json_array, WebState};
-use crate::live::{Hub, LogLine};
+use crate::log::hub::{Hub, LogLine};
 
 #[derive(Deserialize)]
 pub struct Range {

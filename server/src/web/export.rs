@@ -67,7 +67,7 @@ async fn download(
         let prepared = match format {
             Format::Har => Grouped::scan(&info.path).map(Prepared::Har),
             Format::Jsonl => Ok(Prepared::Jsonl),
-            Format::Html => crate::report::App::from_site(&site).map(Prepared::Html),
+            Format::Html => crate::export::html::App::from_site(&site).map(Prepared::Html),
         };
         Some((info, prepared))
     })
@@ -100,7 +100,7 @@ async fn download(
                 export::write_har(std::slice::from_ref(&log), &mut out, filters).map(drop)
             }
             Prepared::Jsonl => export::write_jsonl(&path, &mut out, filters).map(drop),
-            Prepared::Html(app) => crate::report::write(&path, &app, &prices, filters, &mut out),
+            Prepared::Html(app) => crate::export::html::write(&path, &app, &prices, filters, &mut out),
         };
         if let Err(e) = result {
             // Headers are gone already: failing the body makes the client
@@ -131,7 +131,7 @@ async fn download(
 enum Prepared {
     Har(Grouped),
     Jsonl,
-    Html(crate::report::App),
+    Html(crate::export::html::App),
 }
 
 const CHUNK: usize = 64 * 1024;

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{json_array, read_error, WebState};
-use crate::catalog::SessionInfo;
-use crate::index::{SessionIndex, Tail};
+use crate::log::catalog::SessionInfo;
+use crate::log::index::{SessionIndex, Tail};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SessionQuery {

@@ -23,6 +23,7 @@ mod events;
 mod export;
 mod flows;
 mod log_health;
+pub mod site;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,8 +37,8 @@ use axum::{Json, Router};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::catalog::Catalog;
-use crate::live::Hub;
+use crate::log::catalog::Catalog;
+use crate::log::hub::Hub;
 
 #[derive(Clone)]
 pub struct WebState {

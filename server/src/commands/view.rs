@@ -2,10 +2,11 @@
 
 use anyhow::Context;
 
-use crate::catalog::{Catalog, Source};
+use crate::log::catalog::{Catalog, Source};
 use crate::cli::ViewArgs;
-use crate::listen::{bind, shutdown_signal};
-use crate::{prices, site, web};
+use crate::commands::listen::{bind, shutdown_signal};
+use crate::web::site;
+use crate::{prices, web};
 
 pub async fn view(args: ViewArgs) -> anyhow::Result<()> {
     for file in &args.files {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use shared::{FlowId, FlowSummary, ModelTotals, Prices, Totals};
 
 use crate::cli::StatsArgs;
-use crate::session_file::{warn_about_skipped, SessionReader};
+use crate::log::reader::{warn_about_skipped, SessionReader};
 
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
     let prices = crate::prices::load(args.prices.as_deref())?;

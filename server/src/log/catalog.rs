@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::index::{SessionIndex, Tail};
+use crate::log::index::{SessionIndex, Tail};
 
 pub enum Source {
     /// Every `*.jsonl` in a directory; `live` is the one being written.

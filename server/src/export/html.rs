@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use shared::{Event, Prices};
 
 use crate::export::Filters;
-use crate::index::SessionIndex;
+use crate::log::index::SessionIndex;
 
 /// The built app a report embeds: read once, used for every report.
 pub struct App {

@@ -8,11 +8,12 @@ use anyhow::Context;
 use proxy::{Proxy, ProxyConfig, Upstream};
 use tokio::net::TcpListener;
 
-use crate::catalog::{Catalog, Source};
+use crate::log::catalog::{Catalog, Source};
 use crate::cli::ListenArgs;
-use crate::live::Hub;
-use crate::session_log::{create_session_file, LogSink};
-use crate::{prices, site, web};
+use crate::log::hub::Hub;
+use crate::log::writer::{create_session_file, LogSink};
+use crate::web::site;
+use crate::{prices, web};
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     let upstream = Upstream::parse(&args.upstream)?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::log_health::LogHealth;
+use crate::log::health::LogHealth;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {
