@@ -43,7 +43,10 @@ pub struct ModelPrice {
 }
 
 /// A price list: the built-in one or a user's file of the same shape.
+/// Only a valid list deserializes (see [`Prices::from_json`] for the rules),
+/// so a `Prices` read from a file or from the web API is always a checked one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PricesFile")]
 pub struct Prices {
     /// The date the prices were taken, e.g. `2025-11-24`.
     pub version: String,
@@ -56,6 +59,31 @@ pub struct Prices {
     pub models: Vec<ModelPrice>,
 }
 
+/// A price list as written, before it is checked.
+#[derive(Deserialize)]
+struct PricesFile {
+    version: String,
+    source: String,
+    #[serde(default)]
+    web_search_per_1000: Option<f64>,
+    models: Vec<ModelPrice>,
+}
+
+impl TryFrom<PricesFile> for Prices {
+    type Error = PricesError;
+
+    fn try_from(file: PricesFile) -> Result<Prices, PricesError> {
+        let prices = Prices {
+            version: file.version,
+            source: file.source,
+            web_search_per_1000: file.web_search_per_1000,
+            models: file.models,
+        };
+        prices.validate()?;
+        Ok(prices)
+    }
+}
+
 impl Prices {
     /// The price list built into this binary.
     pub fn builtin() -> Prices {
@@ -63,10 +91,13 @@ impl Prices {
         Prices::from_json(BUILTIN).expect("the built-in prices.json is valid")
     }
 
+    /// Reads and checks a price list: a version, at least one model, no
+    /// family twice, every rate finite and not negative.
+    /// Reads and checks a price list: a version, at least one model, no
+    /// family twice, every rate finite and not negative.
     pub fn from_json(text: &str) -> Result<Prices, PricesError> {
-        let prices: Prices = serde_json::from_str(text).map_err(PricesError::Json)?;
-        prices.validate()?;
-        Ok(prices)
+        let file: PricesFile = serde_json::from_str(text).map_err(PricesError::Json)?;
+        Prices::try_from(file)
     }
 
     /// The price of the longest family that `model` belongs to.

@@ -212,3 +212,16 @@ fn a_malformed_file_is_a_clear_error() {
         assert!(err.contains(says), "{text}: {err:?} should say {says:?}");
     }
 }
+
+#[test]
+fn a_price_list_deserialized_from_anywhere_is_a_checked_one() {
+    // The web API hands the browser a `Prices` by serde, not by from_json:
+    // an invalid list must not slip in that way either.
+    let bad = r#"{"version":"1","source":"s","models":[]}"#;
+    let err = serde_json::from_str::<Prices>(bad).unwrap_err().to_string();
+    assert!(err.contains("lists no model"), "{err}");
+    let builtin = Prices::builtin();
+    let round_trip: Prices =
+        serde_json::from_value(serde_json::to_value(&builtin).unwrap()).unwrap();
+    assert_eq!(round_trip, builtin);
+}
