@@ -7,15 +7,15 @@ use leptos::prelude::*;
 use crate::format::clock;
 use crate::summary::short_flow_id;
 use crate::timeline::Entry;
-use crate::Ui;
+use crate::TimelineUi;
 
 #[component]
-pub fn Card(entry: Arc<Entry>, ui: Ui) -> impl IntoView {
+pub fn Card(entry: Arc<Entry>, timeline: TimelineUi) -> impl IntoView {
     let key = entry.key;
-    let expansion = ui.expansion;
+    let expansion = timeline.expansion;
     let expanded = Memo::new(move |_| expansion.with(|x| x.is_expanded(key)));
     let node = NodeRef::<leptos::html::Article>::new();
-    measure_when_open(key, expanded, node, ui);
+    measure_when_open(key, expanded, node, timeline);
     let type_name = entry.event.kind.type_name();
     let flow_id = entry.event.flow_id().as_str().to_owned();
     let short = short_flow_id(&flow_id).to_owned();
@@ -57,7 +57,7 @@ fn measure_when_open(
     key: usize,
     expanded: Memo<bool>,
     node: NodeRef<leptos::html::Article>,
-    ui: Ui,
+    timeline: TimelineUi,
 ) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -65,18 +65,21 @@ fn measure_when_open(
             return;
         }
         request_animation_frame(move || {
-            let Some(el) = node.get_untracked() else {
+            // By the next frame the card may be gone: scrolled out of the
+            // window, or Expand All made the window shorter. Its node ref
+            // is then disposed, and reading it would panic the whole app.
+            let Some(el) = node.try_get_untracked().flatten() else {
                 return;
             };
             let height = f64::from(el.offset_height());
-            let known = ui.measured.with_untracked(|m| m.get(&key).copied());
+            let known = timeline.measured.with_untracked(|m| m.get(&key).copied());
             if height > 0.0 && known.is_none_or(|h| (h - height).abs() > 0.5) {
-                ui.measured.update(|m| {
+                timeline.measured.update(|m| {
                     m.insert(key, height);
                 });
             }
         });
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (key, expanded, node, ui);
+    let _ = (key, expanded, node, timeline);
 }

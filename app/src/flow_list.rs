@@ -40,7 +40,7 @@ struct Row {
 }
 
 fn row(ui: Ui, flow: &FlowSummary) -> Row {
-    let price = ui.flows.with_untracked(|s| s.cost(flow));
+    let price = ui.flows.store.with_untracked(|s| s.cost(flow));
     let usage = flow.usage.as_ref();
     let unpriced = usage.is_some() && price.is_none();
     let status = match (flow.status, flow.state) {
@@ -85,16 +85,16 @@ fn row(ui: Ui, flow: &FlowSummary) -> Row {
 pub fn FlowList(ui: Ui) -> impl IntoView {
     let groups = Memo::new(move |_| {
         let filter = effective_filter(ui);
-        let sort = ui.sort.get();
-        ui.flows.with(|store| grouped(store, &filter, sort))
+        let sort = ui.flows.sort.get();
+        ui.flows.store.with(|store| grouped(store, &filter, sort))
     });
     let group_keys = move || groups.with(|gs| gs.iter().map(Group::key).collect::<Vec<_>>());
-    let total = Memo::new(move |_| ui.flows.with(|s| s.flows().len()));
+    let total = Memo::new(move |_| ui.flows.store.with(|s| s.flows().len()));
     let heads = COLUMNS
         .iter()
         .map(|&(column, name, label)| {
             let aria = move || {
-                let s = ui.sort.get();
+                let s = ui.flows.sort.get();
                 match (s.column == column, s.descending) {
                     (false, _) => "none",
                     (true, false) => "ascending",
@@ -102,7 +102,7 @@ pub fn FlowList(ui: Ui) -> impl IntoView {
                 }
             };
             let on_click = move |_| {
-                ui.sort.update(|s| {
+                ui.flows.sort.update(|s| {
                     if s.column == column {
                         s.descending = !s.descending;
                     } else {
@@ -129,7 +129,7 @@ pub fn FlowList(ui: Ui) -> impl IntoView {
                 </For>
             </table>
             <Show when=move || total.get() == 0>
-                <p class="empty">{move || if ui.flows.with(|s| s.is_loaded()) { "No flows yet." } else { "Loading flows…" }}</p>
+                <p class="empty">{move || if ui.flows.store.with(|s| s.is_loaded()) { "No flows yet." } else { "Loading flows…" }}</p>
             </Show>
         </div>
     }
@@ -145,7 +145,7 @@ fn FlowGroup(ui: Ui, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
         let Some(group) = group.get() else {
             return Vec::new();
         };
-        ui.flows.with(|store| {
+        ui.flows.store.with(|store| {
             group
                 .flows
                 .iter()
@@ -198,20 +198,21 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
     let id = r.id.clone();
     let selected = {
         let id = id.clone();
-        move || ui.selected.with(|s| s.as_deref() == Some(id.as_str()))
+        move || ui.open.selected.with(|s| s.as_deref() == Some(id.as_str()))
     };
     let matched = {
         let id = id.clone();
         move || {
-            ui.matches
+            ui.flows
+                .matches
                 .with(|m| m.as_ref().is_some_and(|m| m.contains(&id)))
         }
     };
     let open = {
         let id = id.clone();
         move || {
-            ui.selected.set(Some(id.clone()));
-            ui.pane.set(Pane::Flow);
+            ui.open.selected.set(Some(id.clone()));
+            ui.open.pane.set(Pane::Flow);
         }
     };
     let state = state_name(r.state);
@@ -252,10 +253,22 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
 /// Search over bodies, and filters by model, path and outcome.
 #[component]
 pub fn FlowFilters(ui: Ui) -> impl IntoView {
-    let models = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.model.as_deref())));
-    let paths = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.path.split('?').next())));
-    let sessions = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.session_id.as_deref())));
-    let agents = Memo::new(move |_| ui.flows.with(|s| distinct(s, |f| f.agent_id.as_deref())));
+    let models = Memo::new(move |_| ui.flows.store.with(|s| distinct(s, |f| f.model.as_deref())));
+    let paths = Memo::new(move |_| {
+        ui.flows
+            .store
+            .with(|s| distinct(s, |f| f.path.split('?').next()))
+    });
+    let sessions = Memo::new(move |_| {
+        ui.flows
+            .store
+            .with(|s| distinct(s, |f| f.session_id.as_deref()))
+    });
+    let agents = Memo::new(move |_| {
+        ui.flows
+            .store
+            .with(|s| distinct(s, |f| f.agent_id.as_deref()))
+    });
     let option_list = |values: Memo<Vec<String>>| {
         move || {
             values
@@ -267,15 +280,20 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
     };
     let on_model = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
-        ui.filter.update(|f| f.model = (!v.is_empty()).then_some(v));
+        ui.flows
+            .filter
+            .update(|f| f.model = (!v.is_empty()).then_some(v));
     };
     let on_path = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
-        ui.filter.update(|f| f.path = (!v.is_empty()).then_some(v));
+        ui.flows
+            .filter
+            .update(|f| f.path = (!v.is_empty()).then_some(v));
     };
     let on_session = move |ev: leptos::ev::Event| {
         let v = event_target_value(&ev);
-        ui.filter
+        ui.flows
+            .filter
             .update(|f| f.session = (!v.is_empty()).then_some(v));
     };
     // "main" is the main agent; subagents are "agent:ID", so no id can be
@@ -289,7 +307,7 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
                 .strip_prefix("agent:")
                 .map(|id| AgentChoice::Sub(id.to_owned())),
         };
-        ui.filter.update(|f| f.agent = choice);
+        ui.flows.filter.update(|f| f.agent = choice);
     };
     let agent_options = move || {
         agents
@@ -305,13 +323,13 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
             "pending" => StatusFilter::Pending,
             _ => StatusFilter::All,
         };
-        ui.filter.update(|f| f.status = status);
+        ui.flows.filter.update(|f| f.status = status);
     };
-    let on_search = move |ev: leptos::ev::Event| ui.search.set(event_target_value(&ev));
-    let on_only = move |ev: leptos::ev::Event| ui.only_matches.set(event_target_checked(&ev));
+    let on_search = move |ev: leptos::ev::Event| ui.flows.search.set(event_target_value(&ev));
+    let on_only = move |ev: leptos::ev::Event| ui.flows.only_matches.set(event_target_checked(&ev));
     let summary = move || {
-        let searching = !ui.search.with(|s| s.trim().is_empty());
-        match ui.matches.get() {
+        let searching = !ui.flows.search.with(|s| s.trim().is_empty());
+        match ui.flows.matches.get() {
             Some(m) if searching => format!(
                 "{} matching flow{}",
                 m.len(),
@@ -328,11 +346,11 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
                 data-role="search"
                 placeholder="Search requests and responses"
                 aria-label="Search requests and responses"
-                prop:value=move || ui.search.get()
+                prop:value=move || ui.flows.search.get()
                 on:input=on_search
             />
             <label class="only">
-                <input type="checkbox" data-role="only-matches" prop:checked=move || ui.only_matches.get() on:change=on_only/>
+                <input type="checkbox" data-role="only-matches" prop:checked=move || ui.flows.only_matches.get() on:change=on_only/>
                 "only matches"
             </label>
             <span class="match-count" data-role="match-count">{summary}</span>
@@ -365,9 +383,9 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
 
 /// Narrows the list to the search's matches when the user asks for it.
 pub fn effective_filter(ui: Ui) -> FlowFilter {
-    let mut filter = ui.filter.get();
-    if ui.only_matches.get() && !ui.search.with(|s| s.trim().is_empty()) {
-        filter.matches = Some(ui.matches.get().unwrap_or_default());
+    let mut filter = ui.flows.filter.get();
+    if ui.flows.only_matches.get() && !ui.flows.search.with(|s| s.trim().is_empty()) {
+        filter.matches = Some(ui.flows.matches.get().unwrap_or_default());
     }
     filter
 }

@@ -42,8 +42,8 @@ pub fn load_selected(ui: Ui) {
         // A memo, so that other flows' events (which change the store) do
         // not wake the fetch: only this selection and its state do.
         let target = Memo::new(move |_| {
-            let id = ui.selected.get()?;
-            let state = ui.flows.with(|s| s.get(&id).map(|f| f.state));
+            let id = ui.open.selected.get()?;
+            let state = ui.flows.store.with(|s| s.get(&id).map(|f| f.state));
             Some((id, state))
         });
         Effect::new(move |_| load(ui, target.get()));
@@ -64,21 +64,21 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
         l.get()
     });
     let is_latest = move || LATEST.with(|l| l.get() == mine);
-    ui.detail_error.set(None);
+    ui.open.detail_error.set(None);
     let Some((id, _)) = target else {
-        ui.detail.set(None);
+        ui.open.detail.set(None);
         return;
     };
     let previous = ui
         .flows
         .with_untracked(|s| s.previous_turn(&id).map(|f| f.flow_id.as_str().to_owned()));
-    let session = ui.viewing.get_untracked();
+    let session = ui.source.viewing.get_untracked();
     leptos::task::spawn_local(async move {
         let events = match fetch_flow(ui, &id, session.as_deref()).await {
             Ok(events) => events,
             Err(e) => {
                 if is_latest() {
-                    ui.detail_error.set(Some(e));
+                    ui.open.detail_error.set(Some(e));
                 }
                 return;
             }
@@ -92,7 +92,7 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
         };
         // The user may have moved on, or a newer fetch started, meanwhile.
         if is_latest() {
-            ui.detail.set(Some(Arc::new(FlowDetail {
+            ui.open.detail.set(Some(Arc::new(FlowDetail {
                 id,
                 events,
                 previous,
@@ -103,7 +103,7 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
 
 #[cfg(feature = "hydrate")]
 async fn fetch_flow(ui: Ui, id: &str, session: Option<&str>) -> Result<Vec<Event>, String> {
-    if ui.report.get_untracked() {
+    if ui.source.report.get_untracked() {
         return crate::report::flow(id).await;
     }
     let url = format!(
@@ -118,12 +118,12 @@ async fn fetch_flow(ui: Ui, id: &str, session: Option<&str>) -> Result<Vec<Event
 pub fn FlowView(ui: Ui) -> impl IntoView {
     let tab = RwSignal::new(Tab::Request);
     let summary = Memo::new(move |_| {
-        let id = ui.selected.get()?;
-        ui.flows.with(|s| s.get(&id).cloned())
+        let id = ui.open.selected.get()?;
+        ui.flows.store.with(|s| s.get(&id).cloned())
     });
     let detail = move || {
-        let d = ui.detail.get()?;
-        (ui.selected.get().as_deref() == Some(d.id.as_str())).then_some(d)
+        let d = ui.open.detail.get()?;
+        (ui.open.selected.get().as_deref() == Some(d.id.as_str())).then_some(d)
     };
     let tabs = [
         (Tab::Request, "request", "Request"),
@@ -144,7 +144,7 @@ pub fn FlowView(ui: Ui) -> impl IntoView {
     })
     .collect_view();
     view! {
-        <section class="flow-view" data-role="flow-view" data-flow-id=move || ui.selected.get()>
+        <section class="flow-view" data-role="flow-view" data-flow-id=move || ui.open.selected.get()>
             {move || match summary.get() {
                 None => view! { <p class="empty">"Select a flow in the list to open it."</p> }.into_any(),
                 Some(s) => view! { <FlowHead summary=s/> }.into_any(),
@@ -155,7 +155,7 @@ pub fn FlowView(ui: Ui) -> impl IntoView {
                 {move || detail().map(|d| view! { <FlowActions ui=ui detail=d/> })}
             </div>
             <div class="flow-body">
-                {move || ui.detail_error.get().map(|e| view! { <p class="error">{format!("Cannot load this flow: {e}")}</p> })}
+                {move || ui.open.detail_error.get().map(|e| view! { <p class="error">{format!("Cannot load this flow: {e}")}</p> })}
                 {move || match (detail(), summary.get()) {
                     (Some(d), Some(s)) => match tab.get() {
                         Tab::Request => view! { <RequestView detail=d/> }.into_any(),
@@ -181,9 +181,10 @@ fn FlowActions(ui: Ui, detail: Arc<FlowDetail>) -> impl IntoView {
         _ => None,
     });
     let upstream = move || {
-        ui.session.with_untracked(|s| {
+        ui.source.server.with_untracked(|s| {
             s.as_ref()
-                .and_then(|s| s["upstream"].as_str().map(str::to_owned))
+                .and_then(shared::api::ServerInfo::recording)
+                .map(|r| r.upstream.clone())
                 .unwrap_or_else(|| "https://api.anthropic.com".to_owned())
         })
     };

@@ -28,6 +28,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use shared::api::{ServerInfo, SessionEntry};
 
 use flows::{FlowFilter, FlowStore, Sort};
 
@@ -95,38 +96,100 @@ impl Expansion {
     }
 }
 
-/// Everything the components share.
+/// The timeline: the events held, which are shown, and how.
 #[derive(Clone, Copy)]
-pub struct Ui {
-    pub timeline: RwSignal<Timeline>,
-    pub filters: RwSignal<[bool; EVENT_TYPES.len()]>,
+pub struct TimelineUi {
+    pub events: RwSignal<Timeline>,
+    /// Which event types are shown, in [`EVENT_TYPES`] order.
+    pub types: RwSignal<[bool; EVENT_TYPES.len()]>,
     pub expansion: RwSignal<Expansion>,
     pub autoscroll: RwSignal<bool>,
-    pub connection: RwSignal<Connection>,
-    /// What the server said about its session: log file, proxy address.
-    pub session: RwSignal<Option<serde_json::Value>>,
     pub scroller: NodeRef<leptos::html::Main>,
     /// The timeline's scroll position and height, in CSS pixels.
     pub viewport: RwSignal<(f64, f64)>,
     /// Heights of open cards as rendered, by entry key.
     pub measured: RwSignal<HashMap<usize, f64>>,
+}
+
+/// Which session the page shows, and where it comes from.
+#[derive(Clone, Copy)]
+pub struct SourceUi {
+    pub connection: RwSignal<Connection>,
+    /// What the server said about itself: the log it writes, its proxy.
+    pub server: RwSignal<Option<ServerInfo>>,
     /// The session shown, as named in the page's `?session=` (None: the
     /// server's default, the live one when it records).
     pub viewing: RwSignal<Option<String>>,
-    pub sessions: RwSignal<Vec<sessions::SessionEntry>>,
-    pub flows: RwSignal<FlowStore>,
+    pub sessions: RwSignal<Vec<SessionEntry>>,
+    /// The page is a report file: its data is embedded, nothing is served.
+    pub report: RwSignal<bool>,
+}
+
+/// The flow list: the flows, and how they are filtered, sorted and searched.
+#[derive(Clone, Copy)]
+pub struct FlowsUi {
+    pub store: RwSignal<FlowStore>,
     pub filter: RwSignal<FlowFilter>,
     pub sort: RwSignal<Sort>,
     pub search: RwSignal<String>,
     /// Flows whose events contain the search text, once the server answered.
     pub matches: RwSignal<Option<BTreeSet<String>>>,
     pub only_matches: RwSignal<bool>,
+}
+
+/// The flow opened in the lower half, and which half is shown there.
+#[derive(Clone, Copy)]
+pub struct OpenUi {
     pub selected: RwSignal<Option<String>>,
     pub detail: RwSignal<Option<Arc<flow_view::FlowDetail>>>,
     pub detail_error: RwSignal<Option<String>>,
     pub pane: RwSignal<Pane>,
-    /// The page is a report file: its data is embedded, nothing is served.
-    pub report: RwSignal<bool>,
+}
+
+/// The page's state, in groups: a component takes the groups it reads.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub timeline: TimelineUi,
+    pub source: SourceUi,
+    pub flows: FlowsUi,
+    pub open: OpenUi,
+}
+
+impl Ui {
+    fn new() -> Ui {
+        Ui {
+            timeline: TimelineUi {
+                events: RwSignal::new(Timeline::new()),
+                types: RwSignal::new([true; EVENT_TYPES.len()]),
+                expansion: RwSignal::new(Expansion::default()),
+                autoscroll: RwSignal::new(true),
+                scroller: NodeRef::new(),
+                viewport: RwSignal::new((0.0, 800.0)),
+                measured: RwSignal::new(HashMap::new()),
+            },
+            source: SourceUi {
+                connection: RwSignal::new(Connection::Connecting),
+                server: RwSignal::new(None),
+                viewing: RwSignal::new(None),
+                sessions: RwSignal::new(Vec::new()),
+                report: RwSignal::new(false),
+            },
+            flows: FlowsUi {
+                store: RwSignal::new(FlowStore::default()),
+                filter: RwSignal::new(FlowFilter::default()),
+                sort: RwSignal::new(Sort::default()),
+                search: RwSignal::new(String::new()),
+                matches: RwSignal::new(None),
+                only_matches: RwSignal::new(false),
+            },
+            open: OpenUi {
+                selected: RwSignal::new(None),
+                detail: RwSignal::new(None),
+                detail_error: RwSignal::new(None),
+                pane: RwSignal::new(Pane::Timeline),
+            },
+        }
+    }
 }
 
 /// Sizes the spacers that stand in for the cards not rendered. Set through
@@ -150,7 +213,7 @@ fn spacers(
     let _ = (window, before, after);
 }
 
-impl Ui {
+impl TimelineUi {
     /// Takes the timeline's scroll position and size from the page.
     pub fn read_viewport(self) {
         if let Some(el) = self.scroller.get_untracked() {
@@ -176,44 +239,22 @@ impl Ui {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let ui = Ui {
-        timeline: RwSignal::new(Timeline::new()),
-        filters: RwSignal::new([true; EVENT_TYPES.len()]),
-        expansion: RwSignal::new(Expansion::default()),
-        autoscroll: RwSignal::new(true),
-        connection: RwSignal::new(Connection::Connecting),
-        session: RwSignal::new(None),
-        scroller: NodeRef::new(),
-        viewport: RwSignal::new((0.0, 800.0)),
-        measured: RwSignal::new(HashMap::new()),
-        viewing: RwSignal::new(None),
-        sessions: RwSignal::new(Vec::new()),
-        flows: RwSignal::new(FlowStore::default()),
-        filter: RwSignal::new(FlowFilter::default()),
-        sort: RwSignal::new(Sort::default()),
-        search: RwSignal::new(String::new()),
-        matches: RwSignal::new(None),
-        only_matches: RwSignal::new(false),
-        selected: RwSignal::new(None),
-        detail: RwSignal::new(None),
-        detail_error: RwSignal::new(None),
-        pane: RwSignal::new(Pane::Timeline),
-        report: RwSignal::new(false),
-    };
+    let ui = Ui::new();
     live::start(ui);
     flow_view::load_selected(ui);
     sessions::search(ui);
     #[cfg(feature = "hydrate")]
     {
         // The first layout, and again whenever the window is resized.
-        Effect::new(move |_| ui.read_viewport());
-        let resize = window_event_listener(leptos::ev::resize, move |_| ui.read_viewport());
+        Effect::new(move |_| ui.timeline.read_viewport());
+        let resize =
+            window_event_listener(leptos::ev::resize, move |_| ui.timeline.read_viewport());
         on_cleanup(move || resize.remove());
     }
 
     let shown = Memo::new(move |_| {
-        let filters = ui.filters.get();
-        ui.timeline.with(|t| {
+        let filters = ui.timeline.types.get();
+        ui.timeline.events.with(|t| {
             t.shown()
                 .iter()
                 .filter(|e| filters[type_index(e.event.kind.type_name())])
@@ -221,12 +262,13 @@ pub fn App() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let total = Memo::new(move |_| ui.timeline.with(|t| t.shown().len()));
+    let total = Memo::new(move |_| ui.timeline.events.with(|t| t.shown().len()));
     let window = Memo::new(move |_| {
-        let (top, height) = ui.viewport.get();
+        let (top, height) = ui.timeline.viewport.get();
         shown.with(|rows| {
-            ui.expansion.with(|x| {
-                ui.measured
+            ui.timeline.expansion.with(|x| {
+                ui.timeline
+                    .measured
                     .with(|m| window::layout(rows, x, m, top, height))
             })
         })
@@ -238,24 +280,24 @@ pub fn App() -> impl IntoView {
     let before = NodeRef::<leptos::html::Div>::new();
     let after = NodeRef::<leptos::html::Div>::new();
     spacers(window, before, after);
-    let on_scroll = move |_| ui.read_viewport();
+    let on_scroll = move |_| ui.timeline.read_viewport();
 
     let pane_tab = move |pane: Pane, name: &'static str| {
         view! {
             <button
                 role="tab"
                 data-pane=name
-                aria-selected=move || (ui.pane.get() == pane).to_string()
+                aria-selected=move || (ui.open.pane.get() == pane).to_string()
                 on:click=move |_| {
-                    ui.pane.set(pane);
+                    ui.open.pane.set(pane);
                     if pane == Pane::Timeline {
-                        ui.read_viewport();
+                        ui.timeline.read_viewport();
                     }
                 }
             >
                 {move || match pane {
                     Pane::Timeline => format!("Timeline · {} events", total.get()),
-                    Pane::Flow => match ui.selected.get() {
+                    Pane::Flow => match ui.open.selected.get() {
                         Some(id) => format!("Flow {}", format::short(&id)),
                         None => "Flow".to_owned(),
                     },
@@ -268,41 +310,41 @@ pub fn App() -> impl IntoView {
         <div class="app">
             <header class="topbar">
                 <div class="brand">"trace"<span>"_"</span>"claude"</div>
-                <sessions::SessionPicker ui=ui/>
+                <sessions::SessionPicker source=ui.source/>
                 <div class="session">
-                    {move || ui.session.with(|s| {
-                        s.as_ref().and_then(|s| s["log_file"].as_str().map(str::to_owned)).unwrap_or_default()
+                    {move || ui.source.server.with(|s| {
+                        s.as_ref().and_then(ServerInfo::recording).map(|r| r.log_file.clone()).unwrap_or_default()
                     })}
                 </div>
                 <div class="spacer"></div>
                 <sessions::Downloads ui=ui/>
-                <ConnectionStatus connection=ui.connection/>
+                <ConnectionStatus connection=ui.source.connection/>
             </header>
             <log_health::LogHealthBanner/>
             <section class="flows-pane" aria-label="Flows">
-                <totals::TotalsBar ui=ui/>
+                <totals::TotalsBar flows=ui.flows/>
                 <flow_list::FlowFilters ui=ui/>
                 <flow_list::FlowList ui=ui/>
             </section>
             <nav class="pane-tabs" role="tablist">
                 // A report carries flows, not a timeline.
-                <Show when=move || !ui.report.get()>{pane_tab(Pane::Timeline, "timeline")}</Show>
+                <Show when=move || !ui.source.report.get()>{pane_tab(Pane::Timeline, "timeline")}</Show>
                 {pane_tab(Pane::Flow, "flow")}
             </nav>
-            <section class="lower" class:hidden=move || ui.pane.get() != Pane::Timeline aria-label="Timeline pane">
-                <toolbar::Toolbar ui=ui shown=Signal::derive(move || shown.with(Vec::len)) total=total.into()/>
-                <main class="timeline" node_ref=ui.scroller aria-label="Timeline" on:scroll=on_scroll>
+            <section class="lower" class:hidden=move || ui.open.pane.get() != Pane::Timeline aria-label="Timeline pane">
+                <toolbar::Toolbar timeline=ui.timeline shown=Signal::derive(move || shown.with(Vec::len)) total=total.into()/>
+                <main class="timeline" node_ref=ui.timeline.scroller aria-label="Timeline" on:scroll=on_scroll>
                     <Show when=move || total.get() == 0>
                         <Waiting ui=ui/>
                     </Show>
                     <div class="space" node_ref=before></div>
                     <For each=rendered key=|entry| entry.key let:entry>
-                        <card::Card entry=entry ui=ui/>
+                        <card::Card entry=entry timeline=ui.timeline/>
                     </For>
                     <div class="space" node_ref=after></div>
                 </main>
             </section>
-            <section class="lower" class:hidden=move || ui.pane.get() != Pane::Flow aria-label="Flow pane">
+            <section class="lower" class:hidden=move || ui.open.pane.get() != Pane::Flow aria-label="Flow pane">
                 <flow_view::FlowView ui=ui/>
             </section>
         </div>
@@ -329,18 +371,16 @@ fn ConnectionStatus(connection: RwSignal<Connection>) -> impl IntoView {
 #[component]
 fn Waiting(ui: Ui) -> impl IntoView {
     let command = move || {
-        let port = ui.session.with(|s| {
-            s.as_ref()
-                .and_then(|s| s["proxy_url"].as_str())
-                .and_then(|url| url.rsplit(':').next())
-                .map(str::to_owned)
-        });
-        match port.as_deref() {
-            Some("8000") | None => "trace_claude_run claude -p \"hello\"".to_owned(),
+        let port = ui
+            .source
+            .server
+            .with(|s| s.as_ref().and_then(ServerInfo::proxy_port));
+        match port {
+            Some(8000) | None => "trace_claude_run claude -p \"hello\"".to_owned(),
             Some(port) => format!("TRACE_CLAUDE_PORT={port} trace_claude_run claude -p \"hello\""),
         }
     };
-    let saved = move || ui.connection.get() == Connection::Saved;
+    let saved = move || ui.source.connection.get() == Connection::Saved;
     view! {
         <div class="empty">
             <Show

@@ -5,6 +5,8 @@
 //! dozen list updates, not a thousand.
 
 use crate::Ui;
+#[cfg(feature = "hydrate")]
+use shared::api::FlowList;
 
 #[cfg(not(feature = "hydrate"))]
 pub fn start(_ui: Ui) {}
@@ -22,7 +24,7 @@ pub fn start(ui: Ui) {
             return;
         }
         let viewing = query_session();
-        ui.viewing.set(viewing.clone());
+        ui.source.viewing.set(viewing.clone());
         leptos::task::spawn_local(load_sessions(ui));
         leptos::task::spawn_local(load_flows(ui));
         match viewing {
@@ -36,7 +38,8 @@ pub fn start(ui: Ui) {
         if loaded == Some(true) {
             return true;
         }
-        if ui.connection.get() != crate::Connection::Saved || ui.pane.get() != crate::Pane::Timeline
+        if ui.source.connection.get() != crate::Connection::Saved
+            || ui.open.pane.get() != crate::Pane::Timeline
         {
             return false;
         }
@@ -49,41 +52,30 @@ pub fn start(ui: Ui) {
 #[cfg(feature = "hydrate")]
 fn open_report(ui: Ui) {
     use leptos::prelude::*;
-    ui.report.set(true);
+    ui.source.report.set(true);
     show_saved(ui);
-    match crate::report::payload::<Flows>() {
+    match crate::report::payload::<FlowList>() {
         Ok(f) => {
-            ui.sessions.set(vec![crate::sessions::SessionEntry {
+            ui.source.sessions.set(vec![shared::api::SessionEntry {
                 name: f.session.clone(),
                 bytes: f.bytes,
+                modified: None,
                 live: false,
             }]);
-            ui.viewing.set(Some(f.session.clone()));
-            let prices = shared::Prices::from_json(&f.prices.to_string()).ok();
+            ui.source.viewing.set(Some(f.session.clone()));
             ui.flows
-                .update(|store| store.load(f.session, f.flows, f.lines, prices));
+                .store
+                .update(|store| store.load(f.session, f.flows, f.lines, Some(f.prices)));
         }
         Err(e) => leptos::logging::error!("trace_claude: {e}"),
     }
 }
 
-/// `/api/flows`, as served or as embedded in a report.
-#[cfg(feature = "hydrate")]
-#[derive(serde::Deserialize)]
-struct Flows {
-    session: String,
-    #[serde(default)]
-    bytes: u64,
-    lines: u64,
-    flows: Vec<shared::FlowSummary>,
-    prices: serde_json::Value,
-}
-
 #[cfg(feature = "hydrate")]
 fn show_saved(ui: Ui) {
     use leptos::prelude::*;
-    ui.pane.set(crate::Pane::Flow);
-    ui.connection.set(crate::Connection::Saved);
+    ui.open.pane.set(crate::Pane::Flow);
+    ui.source.connection.set(crate::Connection::Saved);
 }
 
 /// The `session` parameter of the page's address.
@@ -97,12 +89,8 @@ fn query_session() -> Option<String> {
 #[cfg(feature = "hydrate")]
 async fn load_sessions(ui: Ui) {
     use leptos::prelude::*;
-    #[derive(serde::Deserialize)]
-    struct Sessions {
-        sessions: Vec<crate::sessions::SessionEntry>,
-    }
-    match crate::fetch::get_json::<Sessions>("/api/sessions").await {
-        Ok(s) => ui.sessions.set(s.sessions),
+    match crate::fetch::get_json::<shared::api::SessionList>("/api/sessions").await {
+        Ok(s) => ui.source.sessions.set(s.sessions),
         Err(e) => leptos::logging::warn!("trace_claude: cannot list sessions: {e}"),
     }
 }
@@ -111,16 +99,16 @@ async fn load_sessions(ui: Ui) {
 #[cfg(feature = "hydrate")]
 async fn load_flows(ui: Ui) {
     use leptos::prelude::*;
-    let viewing = ui.viewing.get_untracked();
+    let viewing = ui.source.viewing.get_untracked();
     let url = format!(
         "/api/flows{}",
         crate::fetch::session_param(viewing.as_deref(), true)
     );
-    match crate::fetch::get_json::<Flows>(&url).await {
+    match crate::fetch::get_json::<FlowList>(&url).await {
         Ok(f) => {
-            let prices = shared::Prices::from_json(&f.prices.to_string()).ok();
             ui.flows
-                .update(|store| store.load(f.session, f.flows, f.lines, prices));
+                .store
+                .update(|store| store.load(f.session, f.flows, f.lines, Some(f.prices)));
         }
         Err(e) => {
             // Live events wait in the store until a snapshot arrives: keep
@@ -143,14 +131,14 @@ fn retry_flows(ui: Ui) {
 #[cfg(feature = "hydrate")]
 async fn load_history(ui: Ui) {
     use leptos::prelude::*;
-    let viewing = ui.viewing.get_untracked();
+    let viewing = ui.source.viewing.get_untracked();
     let url = format!(
         "/api/events{}",
         crate::fetch::session_param(viewing.as_deref(), true)
     );
     let name = viewing.unwrap_or_else(|| "saved".to_owned());
     match crate::fetch::get_json::<Vec<shared::Event>>(&url).await {
-        Ok(events) => ui.timeline.update(|t| {
+        Ok(events) => ui.timeline.events.update(|t| {
             for (i, event) in events.into_iter().enumerate() {
                 t.accept(&name, i as u64 + 1, event);
             }
@@ -174,6 +162,8 @@ fn connect(ui: Ui) {
     use wasm_bindgen::JsCast;
     use web_sys::MessageEvent;
 
+    use shared::api::ServerInfo;
+
     use crate::timeline::parse_id;
     use crate::Connection;
 
@@ -181,13 +171,13 @@ fn connect(ui: Ui) {
         Ok(source) => source,
         Err(e) => {
             leptos::logging::error!("trace_claude: cannot open the event stream: {e:?}");
-            ui.connection.set(Connection::Reconnecting);
+            ui.source.connection.set(Connection::Reconnecting);
             return;
         }
     };
 
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        ui.connection.set(Connection::Reconnecting);
+        ui.source.connection.set(Connection::Reconnecting);
     });
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
@@ -196,23 +186,26 @@ fn connect(ui: Ui) {
         let info = message
             .data()
             .as_string()
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+            .and_then(|text| serde_json::from_str::<ServerInfo>(&text).ok());
         let name = info
             .as_ref()
-            .and_then(|i| i["session"].as_str())
-            .map(str::to_owned);
-        let saved = info.as_ref().is_some_and(|i| i["mode"] == "view");
-        ui.session.set(info);
+            .and_then(ServerInfo::recording)
+            .map(|r| r.session.clone());
+        let saved = matches!(info, Some(ServerInfo::View { .. }));
+        ui.source.server.set(info);
         if saved {
             show_saved(ui);
             return;
         }
-        ui.connection.set(Connection::Live);
+        ui.source.connection.set(Connection::Live);
         // A restarted proxy is a new session: its flows start afresh.
-        let known = ui.flows.with_untracked(|f| f.session().map(str::to_owned));
+        let known = ui
+            .flows
+            .store
+            .with_untracked(|f| f.session().map(str::to_owned));
         if let (Some(known), Some(name)) = (known, name) {
             if known != name {
-                ui.flows.update(|f| f.reset());
+                ui.flows.store.update(|f| f.reset());
                 leptos::task::spawn_local(load_flows(ui));
             }
         }
@@ -225,18 +218,18 @@ fn connect(ui: Ui) {
         let pending = Rc::clone(&pending);
         move || {
             let batch = std::mem::take(&mut *pending.borrow_mut());
-            ui.flows.update(|f| {
+            ui.flows.store.update(|f| {
                 for (session, seq, event) in &batch {
                     f.accept(session, *seq, event);
                 }
             });
-            ui.timeline.update(|t| {
+            ui.timeline.events.update(|t| {
                 for (session, seq, event) in batch {
                     t.accept(&session, seq, event);
                 }
             });
-            if ui.autoscroll.get_untracked() {
-                ui.scroll_to_end();
+            if ui.timeline.autoscroll.get_untracked() {
+                ui.timeline.scroll_to_end();
             }
         }
     };

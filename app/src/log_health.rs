@@ -5,22 +5,6 @@
 
 use leptos::prelude::*;
 
-/// The log's health as the server reports it: `None` while it is fine.
-#[cfg(any(feature = "hydrate", test))]
-fn problem_text(health: &serde_json::Value) -> Option<String> {
-    if health["ok"].as_bool().unwrap_or(true) {
-        return None;
-    }
-    let error = health["error"].as_str().unwrap_or("unknown error");
-    let mut text = format!(
-        "The session log cannot be written ({error}). Claude Code's traffic is still forwarded; events are kept in memory and written when there is room again."
-    );
-    if let Some(lost) = health["events_lost"].as_u64().filter(|n| *n > 0) {
-        text.push_str(&format!(" {lost} events could not be kept."));
-    }
-    Some(text)
-}
-
 #[component]
 pub fn LogHealthBanner() -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
@@ -58,9 +42,9 @@ fn follow(problem: RwSignal<Option<String>>) {
             let health = message
                 .data()
                 .as_string()
-                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
+                .and_then(|text| serde_json::from_str::<shared::api::LogHealth>(&text).ok());
             if let Some(health) = health {
-                problem.set(problem_text(&health));
+                problem.set(health.problem());
             }
         });
         let _ = source
@@ -68,20 +52,4 @@ fn follow(problem: RwSignal<Option<String>>) {
         // The handler lives as long as the page.
         on_health.forget();
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn says_what_failed_only_while_it_fails() {
-        assert_eq!(problem_text(&serde_json::json!({"ok": true})), None);
-        let text = problem_text(&serde_json::json!({
-            "ok": false, "error": "File too large (os error 27)", "events_lost": 3
-        }))
-        .unwrap();
-        assert!(text.contains("File too large"), "{text}");
-        assert!(text.contains("3 events could not be kept"), "{text}");
-    }
 }

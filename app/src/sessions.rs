@@ -2,23 +2,13 @@
 //! and search within the shown one.
 
 use leptos::prelude::*;
-use serde::Deserialize;
 
-use crate::Ui;
-
-/// A session log the server can show (see `/api/sessions`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SessionEntry {
-    pub name: String,
-    pub bytes: u64,
-    #[serde(default)]
-    pub live: bool,
-}
+use crate::{SourceUi, Ui};
 
 /// Choosing a session reloads the page on `?session=NAME`, so the address
 /// always says what is shown and can be bookmarked or shared.
 #[component]
-pub fn SessionPicker(ui: Ui) -> impl IntoView {
+pub fn SessionPicker(source: SourceUi) -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
         #[cfg(feature = "hydrate")]
@@ -34,8 +24,9 @@ pub fn SessionPicker(ui: Ui) -> impl IntoView {
         let _ = name;
     };
     let options = move || {
-        let viewing = ui.viewing.get();
-        ui.sessions
+        let viewing = source.viewing.get();
+        source
+            .sessions
             .get()
             .into_iter()
             .map(|s| {
@@ -80,11 +71,11 @@ pub fn search(ui: Ui) {
     {
         let generation = StoredValue::new(0u64);
         Effect::new(move |_| {
-            let text = ui.search.get();
+            let text = ui.flows.search.get();
             generation.update_value(|g| *g += 1);
             let mine = generation.get_value();
             if text.trim().is_empty() {
-                ui.matches.set(None);
+                ui.flows.matches.set(None);
                 return;
             }
             set_timeout(
@@ -92,27 +83,25 @@ pub fn search(ui: Ui) {
                     if generation.get_value() != mine {
                         return;
                     }
-                    let session = ui.viewing.get_untracked();
+                    let session = ui.source.viewing.get_untracked();
                     leptos::task::spawn_local(async move {
                         let url = format!(
                             "/api/search?q={}{}",
                             crate::fetch::encode(&text),
                             crate::fetch::session_param(session.as_deref(), false)
                         );
-                        #[derive(Deserialize)]
-                        struct Found {
-                            flows: Vec<String>,
-                        }
-                        let found = if ui.report.get_untracked() {
-                            crate::report::search(&text)
-                                .await
-                                .map(|flows| Found { flows })
+                        let found = if ui.source.report.get_untracked() {
+                            crate::report::search(&text).await
                         } else {
-                            crate::fetch::get_json::<Found>(&url).await
+                            crate::fetch::get_json::<shared::api::SearchResult>(&url)
+                                .await
+                                .map(|found| {
+                                    found.flows.iter().map(|f| f.as_str().to_owned()).collect()
+                                })
                         };
                         match found {
-                            Ok(found) if generation.get_value() == mine => {
-                                ui.matches.set(Some(found.flows.into_iter().collect()));
+                            Ok(flows) if generation.get_value() == mine => {
+                                ui.flows.matches.set(Some(flows.into_iter().collect()));
                             }
                             Ok(_) => {}
                             Err(e) => leptos::logging::warn!("trace_claude: search failed: {e}"),
@@ -133,7 +122,7 @@ pub fn search(ui: Ui) {
 pub fn Downloads(ui: Ui) -> impl IntoView {
     let href = move |format: &'static str| {
         move || {
-            let session = ui.viewing.get();
+            let session = ui.source.viewing.get();
             format!(
                 "/api/export/{format}{}",
                 crate::fetch::session_param(session.as_deref(), true)
@@ -141,7 +130,7 @@ pub fn Downloads(ui: Ui) -> impl IntoView {
         }
     };
     view! {
-        <Show when=move || !ui.report.get()>
+        <Show when=move || !ui.source.report.get()>
             <nav class="downloads" aria-label="Download this session">
                 <span class="label">"Download"</span>
                 <a data-download="jsonl" href=href("jsonl") download>"JSONL"</a>

@@ -2,21 +2,21 @@
 
 use leptos::prelude::*;
 
-use crate::{Ui, EVENT_TYPES};
+use crate::{TimelineUi, EVENT_TYPES};
 
 #[component]
-pub fn Toolbar(ui: Ui, shown: Signal<usize>, total: Signal<usize>) -> impl IntoView {
+pub fn Toolbar(timeline: TimelineUi, shown: Signal<usize>, total: Signal<usize>) -> impl IntoView {
     let filters = EVENT_TYPES
         .iter()
         .enumerate()
         .map(|(i, (type_name, badge))| {
-            let pressed = move || ui.filters.with(|f| f[i]);
+            let pressed = move || timeline.types.with(|f| f[i]);
             view! {
                 <button
                     class=format!("filter t-{type_name}")
                     aria-pressed=move || pressed().to_string()
                     title=format!("Show {type_name} events")
-                    on:click=move |_| ui.filters.update(|f| f[i] = !f[i])
+                    on:click=move |_| timeline.types.update(|f| f[i] = !f[i])
                 >
                     {*badge}
                 </button>
@@ -25,9 +25,9 @@ pub fn Toolbar(ui: Ui, shown: Signal<usize>, total: Signal<usize>) -> impl IntoV
         .collect_view();
     let on_autoscroll = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
-        ui.autoscroll.set(on);
+        timeline.autoscroll.set(on);
         if on {
-            ui.scroll_to_end();
+            timeline.scroll_to_end();
         }
     };
     view! {
@@ -44,17 +44,17 @@ pub fn Toolbar(ui: Ui, shown: Signal<usize>, total: Signal<usize>) -> impl IntoV
             </span>
             <div class="spacer"></div>
             <div class="group">
-                <button on:click=move |_| ui.expansion.update(|x| x.set_all(true))>"Expand All"</button>
-                <button on:click=move |_| ui.expansion.update(|x| x.set_all(false))>"Collapse All"</button>
+                <button on:click=move |_| timeline.expansion.update(|x| x.set_all(true))>"Expand All"</button>
+                <button on:click=move |_| timeline.expansion.update(|x| x.set_all(false))>"Collapse All"</button>
                 <label class="toggle">
-                    <input type="checkbox" prop:checked=move || ui.autoscroll.get() on:change=on_autoscroll/>
+                    <input type="checkbox" prop:checked=move || timeline.autoscroll.get() on:change=on_autoscroll/>
                     "Auto-scroll"
                 </label>
                 <button
                     title="Empty the display (the log file keeps everything)"
                     on:click=move |_| {
-                        ui.timeline.update(|t| t.clear());
-                        ui.expansion.update(|x| x.set_all(false));
+                        timeline.events.update(|t| t.clear());
+                        timeline.expansion.update(|x| x.set_all(false));
                     }
                 >
                     "Clear"

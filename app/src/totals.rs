@@ -5,12 +5,12 @@ use leptos::prelude::*;
 use shared::{ModelTotals, Totals};
 
 use crate::format::{cost, millis, percent, tokens};
-use crate::Ui;
+use crate::FlowsUi;
 
 #[component]
-pub fn TotalsBar(ui: Ui) -> impl IntoView {
+pub fn TotalsBar(flows: FlowsUi) -> impl IntoView {
     let totals = Memo::new(move |_| {
-        ui.flows.with(|store| {
+        flows.store.with(|store| {
             let prices = store.prices.clone().unwrap_or_else(shared::Prices::builtin);
             Totals::from_flows(store.flows(), &prices)
         })

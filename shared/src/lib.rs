@@ -8,6 +8,7 @@
 //! a request as a [`Conversation`], a response [`reassemble`]d, the [`context_diff`]
 //! between two requests, a flow's summary, and what its tokens cost.
 
+pub mod api;
 mod body;
 pub mod context_diff;
 pub mod conversation;

@@ -65,9 +65,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             Ok(())
         }
         Format::Html => match (&report, args.files.first()) {
-            (Some((app, prices)), Some(log)) => {
-                html::write(log, app, prices, filters, out)
-            }
+            (Some((app, prices)), Some(log)) => html::write(log, app, prices, filters, out),
             _ => anyhow::bail!("nothing to report"),
         },
     })

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use proxy::{Proxy, ProxyConfig, Upstream};
+use shared::api::{Recording, ServerInfo};
 use tokio::net::TcpListener;
 
-use crate::log::catalog::{Catalog, Source};
 use crate::cli::ListenArgs;
+use crate::log::catalog::{Catalog, Source};
 use crate::log::hub::Hub;
 use crate::log::writer::{create_session_file, LogSink};
 use crate::web::site;
@@ -42,13 +43,13 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     )?;
     tokio::spawn(proxy.clone().serve(proxy_listener));
 
-    let session = serde_json::json!({
-        "session": hub.session_name(),
-        "log_file": log_path.display().to_string(),
-        "upstream": upstream.as_str(),
-        "proxy_url": format!("http://{proxy_addr}"),
-        "redacted": !args.no_redact,
-        "mode": "listen",
+    let session = ServerInfo::Listen(Recording {
+        session: hub.session_name().to_owned(),
+        log_file: log_path.display().to_string(),
+        upstream: upstream.as_str().to_owned(),
+        proxy_url: format!("http://{proxy_addr}"),
+        redacted: !args.no_redact,
+        log_health: None,
     });
     let site = site::options()?;
     let catalog = Catalog::new(Source::Directory {

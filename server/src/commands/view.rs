@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 
-use crate::log::catalog::{Catalog, Source};
 use crate::cli::ViewArgs;
 use crate::commands::listen::{bind, shutdown_signal};
+use crate::log::catalog::{Catalog, Source};
 use crate::web::site;
 use crate::{prices, web};
 
@@ -38,7 +38,9 @@ pub async fn view(args: ViewArgs) -> anyhow::Result<()> {
         }
     });
     let files: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-    let session = serde_json::json!({ "mode": "view", "files": files });
+    let session = shared::api::ServerInfo::View {
+        files: files.clone(),
+    };
     let site = site::options()?;
     let state = web::WebState::new(None, catalog, prices, addr, session, site.clone());
     let app = web::router(state, site);

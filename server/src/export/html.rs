@@ -16,6 +16,7 @@ use base64::Engine;
 use flate2::write::GzEncoder;
 use leptos::config::LeptosOptions;
 use sha2::{Digest, Sha256};
+use shared::api::FlowList;
 use shared::{Event, Prices};
 
 use crate::export::Filters;
@@ -61,7 +62,7 @@ pub fn write(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut index = SessionIndex::new(log.to_path_buf());
-    index
+    let tail = index
         .refresh()
         .with_context(|| format!("cannot read the session log {}", log.display()))?;
     let name = log
@@ -81,13 +82,19 @@ pub fn write(
             flow
         })
         .collect();
-    let payload = serde_json::json!({
-        "session": name,
-        "bytes": bytes,
-        "lines": index.line_count(),
-        "flows": flows,
-        "prices": prices,
-    });
+    let (bad_lines, first_bad_line) = index.bad_lines();
+    // The page reads this as it reads `/api/flows`.
+    let payload = FlowList {
+        session: name.clone(),
+        live: false,
+        bytes,
+        lines: index.line_count(),
+        partial_bytes: tail.partial_bytes,
+        bad_lines,
+        first_bad_line,
+        flows,
+        prices: prices.clone(),
+    };
     let payload = script_safe(&serde_json::to_string(&payload)?);
 
     let loader = LOADER;

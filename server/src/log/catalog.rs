@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use serde::Serialize;
+use shared::api::SessionEntry;
 
 use crate::log::index::{SessionIndex, Tail};
 
@@ -26,15 +26,26 @@ pub struct Catalog {
     indexes: Mutex<HashMap<PathBuf, Arc<Mutex<SessionIndex>>>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub name: String,
     pub bytes: u64,
     /// Last modification, seconds since the Unix epoch.
     pub modified: Option<u64>,
     pub live: bool,
-    #[serde(skip)]
     pub path: PathBuf,
+}
+
+impl SessionInfo {
+    /// The session as the web API lists it: everything but its path.
+    pub fn entry(&self) -> SessionEntry {
+        SessionEntry {
+            name: self.name.clone(),
+            bytes: self.bytes,
+            modified: self.modified,
+            live: self.live,
+        }
+    }
 }
 
 /// One session's index after a refresh, locked for reading.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::log::health::LogHealth;
+use shared::api::LogHealth;
 
 #[derive(Debug, Clone)]
 pub struct LogLine {

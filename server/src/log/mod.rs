@@ -3,13 +3,11 @@
 //!
 //! - [`writer`]: creates the file and appends each event from the proxy.
 //! - [`hub`]: hands each line, numbered, to live subscribers.
-//! - [`health`]: whether the log is being written (a full disk must show).
 //! - [`reader`]: frames a log into lines, tolerating a cut last line.
 //! - [`index`]: byte offsets and flow summaries of a log, grown as it grows.
 //! - [`catalog`]: the logs a server can show, each with its index.
 
 pub mod catalog;
-pub mod health;
 pub mod hub;
 pub mod index;
 pub mod reader;

@@ -55,7 +55,8 @@ pub async fn event_stream(
 ) -> Response {
     let hello = SseMessage::default()
         .event("session")
-        .data(state.session.to_string());
+        .json_data(&*state.session)
+        .unwrap_or_else(|_| SseMessage::default().event("session"));
     // A saved session has nothing live to follow: the stream only says so
     // (and stays open, so the browser does not reconnect in a loop).
     let Some(hub) = state.hub.clone() else {

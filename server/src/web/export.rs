@@ -100,7 +100,9 @@ async fn download(
                 export::write_har(std::slice::from_ref(&log), &mut out, filters).map(drop)
             }
             Prepared::Jsonl => export::write_jsonl(&path, &mut out, filters).map(drop),
-            Prepared::Html(app) => crate::export::html::write(&path, &app, &prices, filters, &mut out),
+            Prepared::Html(app) => {
+                crate::export::html::write(&path, &app, &prices, filters, &mut out)
+            }
         };
         if let Err(e) = result {
             // Headers are gone already: failing the body makes the client

@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::json;
+use shared::api::{FlowList, SearchResult, SessionList};
 
 use super::{json_array, read_error, WebState};
 use crate::log::catalog::SessionInfo;
@@ -60,31 +60,33 @@ pub struct Ctx {
     pub tail: Tail,
 }
 
-pub async fn sessions(State(state): State<WebState>) -> Json<serde_json::Value> {
+pub async fn sessions(State(state): State<WebState>) -> Json<SessionList> {
     let catalog = state.catalog.clone();
     let sessions = tokio::task::spawn_blocking(move || catalog.list())
         .await
         .unwrap_or_default();
-    Json(json!({ "live": state.catalog.live(), "sessions": sessions }))
+    Json(SessionList {
+        live: state.catalog.live().map(str::to_owned),
+        sessions: sessions.iter().map(SessionInfo::entry).collect(),
+    })
 }
 
 pub async fn flows(State(state): State<WebState>, Query(q): Query<SessionQuery>) -> Response {
     let prices = state.prices.clone();
     let result = indexed(&state, q.session, move |index, ctx| {
         let (bad_lines, first_bad_line) = index.bad_lines();
-        let flows: Vec<_> = index.summaries().collect();
         // Serialized here, under the index's lock, rather than cloned out.
-        serde_json::to_string(&json!({
-            "session": ctx.info.name,
-            "live": ctx.info.live,
-            "bytes": ctx.info.bytes,
-            "lines": index.line_count(),
-            "partial_bytes": ctx.tail.partial_bytes,
-            "bad_lines": bad_lines,
-            "first_bad_line": first_bad_line,
-            "flows": flows,
-            "prices": &*prices,
-        }))
+        serde_json::to_string(&FlowList {
+            session: ctx.info.name,
+            live: ctx.info.live,
+            bytes: ctx.info.bytes,
+            lines: index.line_count(),
+            partial_bytes: ctx.tail.partial_bytes,
+            bad_lines,
+            first_bad_line,
+            flows: index.summaries().collect::<Vec<_>>(),
+            prices: (*prices).clone(),
+        })
         .map_err(std::io::Error::other)
     })
     .await;
@@ -128,7 +130,7 @@ pub async fn search(State(state): State<WebState>, Query(q): Query<SearchQuery>)
     let text = q.q;
     let result = indexed(&state, q.session, move |index, _| index.search(&text)).await;
     match result {
-        Ok(flows) => Json(json!({ "flows": flows })).into_response(),
+        Ok(flows) => Json(SearchResult { flows }).into_response(),
         Err(response) => response,
     }
 }

@@ -36,6 +36,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use shared::api::ServerInfo;
 
 use crate::log::catalog::Catalog;
 use crate::log::hub::Hub;
@@ -47,7 +48,7 @@ pub struct WebState {
     catalog: Arc<Catalog>,
     /// The price table, sent to the browser to price flows with.
     prices: Arc<shared::Prices>,
-    session: Arc<serde_json::Value>,
+    session: Arc<ServerInfo>,
     /// Where the built UI is: reports embed it.
     site: Arc<LeptosOptions>,
     /// `Host` values this server answers to; anything else is refused, which
@@ -61,7 +62,7 @@ impl WebState {
         catalog: Arc<Catalog>,
         prices: shared::Prices,
         web_addr: SocketAddr,
-        session: serde_json::Value,
+        session: ServerInfo,
         site: LeptosOptions,
     ) -> Self {
         let port = web_addr.port();
@@ -110,14 +111,10 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .layer(middleware::from_fn_with_state(state, guard))
 }
 
-async fn session(State(state): State<WebState>) -> Json<serde_json::Value> {
+async fn session(State(state): State<WebState>) -> Json<ServerInfo> {
     let mut session = (*state.session).clone();
-    if let Some(hub) = &state.hub {
-        let health = hub.log_health().borrow().clone();
-        if let (Some(fields), Ok(health)) = (session.as_object_mut(), serde_json::to_value(health))
-        {
-            fields.insert("log_health".to_owned(), health);
-        }
+    if let (ServerInfo::Listen(recording), Some(hub)) = (&mut session, &state.hub) {
+        recording.log_health = Some(hub.log_health().borrow().clone());
     }
     Json(session)
 }
