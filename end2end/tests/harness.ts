@@ -113,12 +113,47 @@ export async function openUi(page: Page, tc: TraceClaude): Promise<void> {
 
 export const cards = (page: Page) => page.locator('article[data-type]');
 
-export const test = base.extend<{ tc: TraceClaude }, { mock: Mock }>({
+/**
+ * Every test fails on a page error or a console error in any page it opens:
+ * the app is built with `panic = "abort"`, so one panic kills it for good
+ * and every later click does nothing. A test that provokes an error on
+ * purpose (a proxy it stops) names what it expects with
+ * `test.use({ allowedConsoleErrors: [/pattern/] })`; page errors are never allowed.
+ */
+type Fixtures = { tc: TraceClaude; allowedConsoleErrors: RegExp[]; pageErrors: string[] };
+
+export const test = base.extend<Fixtures, { mock: Mock }>({
   mock: [async ({}, use) => {
     const mock = await Mock.start();
     await use(mock);
     mock.stop();
   }, { scope: 'worker' }],
+  allowedConsoleErrors: [[], { option: true }],
+  pageErrors: async ({}, use) => {
+    const errors: string[] = [];
+    await use(errors);
+    expect(errors, 'the page raised errors').toEqual([]);
+  },
+  context: async ({ context, allowedConsoleErrors, pageErrors }, use) => {
+    const watch = (page: Page) => {
+      page.on('pageerror', (e) => pageErrors.push(`page error: ${e.stack ?? e.message}`));
+      page.on('crash', () => pageErrors.push('the page crashed'));
+      page.on('console', (m) => {
+        if (m.type() !== 'error') return;
+        const text = m.text();
+        if (!allowedConsoleErrors.some((r) => r.test(text))) pageErrors.push(`console error: ${text}`);
+      });
+    };
+    context.pages().forEach(watch);
+    context.on('page', watch);
+    await use(context);
+  },
+  // A moment after the test's last step before the page closes, so that an
+  // error its last click raised is still caught.
+  page: async ({ page }, use) => {
+    await use(page);
+    if (!page.isClosed()) await page.waitForTimeout(100);
+  },
   tc: async ({ mock }, use) => {
     const tc = await TraceClaude.start(mock.url);
     await use(tc);

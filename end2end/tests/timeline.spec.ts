@@ -123,8 +123,6 @@ test('text from the traffic is shown as text and never runs', async ({ page, tc 
     headers: { 'x-mock-text': answerPayload },
     body: { model: 'claude-sonnet-4-5', stream: true, messages: [{ role: 'user', content: requestPayload }] },
   });
-  const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await openUi(page, tc);
   await expect(cards(page)).toHaveCount(10);
   const request = page.locator('article[data-type="request"]');
@@ -138,7 +136,6 @@ test('text from the traffic is shown as text and never runs', async ({ page, tc 
   expect(await page.locator('img').count()).toBe(0);
   expect(await page.locator('main script').count()).toBe(0);
   expect(await page.evaluate(() => [(window as any).__xss_request, (window as any).__xss_answer])).toEqual([undefined, undefined]);
-  expect(errors).toEqual([]);
   await page.screenshot({ path: 'test-results/xss.png' });
 });
 
