@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 
-use crate::log::catalog::{Catalog, Source};
 use crate::cli::ViewArgs;
 use crate::commands::listen::{bind, shutdown_signal};
+use crate::log::catalog::{Catalog, Source};
 use crate::web::site;
 use crate::{prices, web};
 

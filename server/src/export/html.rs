@@ -16,7 +16,7 @@ use base64::Engine;
 use flate2::write::GzEncoder;
 use leptos::config::LeptosOptions;
 use sha2::{Digest, Sha256};
-use shared::{Event, Prices};
+use shared::Prices;
 
 use crate::export::Filters;
 use crate::log::index::SessionIndex;
@@ -60,10 +60,7 @@ pub fn write(
     filters: Filters,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut index = SessionIndex::new(log.to_path_buf());
-    index
-        .refresh()
-        .with_context(|| format!("cannot read the session log {}", log.display()))?;
+    let index = SessionIndex::build(log)?;
     let name = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -119,18 +116,12 @@ pub fn write(
         "<script type=\"application/octet-stream\" id=\"tc-wasm\">{}</script>",
         gzip_b64(&app.wasm)?
     )?;
-    for flow in index.summaries() {
+    // Summaries and snapshot come from one index: the same flows, in the same order.
+    let snapshot = index.snapshot();
+    for (flow, events) in index.summaries().zip(snapshot.events()?) {
         let id = flow.flow_id.as_str();
-        let Some(seqs) = index.flow_lines(id) else {
-            continue;
-        };
-        let lines = index.read_lines(seqs)?;
         let mut json = String::from("[");
-        for (_, line) in &lines {
-            // Indexed lines of a flow are events: they parsed when indexed.
-            let Ok(mut event) = serde_json::from_str::<Event>(line) else {
-                continue;
-            };
+        for mut event in events? {
             filters.apply(&mut event);
             if json.len() > 1 {
                 json.push(',');

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use shared::Event;
 
-use crate::log::hub::{Hub, LogLine};
 use crate::log::health::LogHealth;
+use crate::log::hub::{Hub, LogLine};
 
 /// Creates `session_YYYYMMDD_HHMMSS.jsonl` in `dir` (the directory 0700 if it is
 /// new, the file 0600), never overwriting: a name taken in the same second gets
