@@ -17,6 +17,7 @@ use shared::{ErrorStage, FlowId, Timestamp};
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 use crate::recorder::{Backlog, Message, Observation, ObservationSender};
+use crate::shutdown::cut_response;
 use crate::Proxy;
 
 pub(crate) type ProxyBody = Either<Full<Bytes>, StreamBody<RecordingStream>>;
@@ -117,7 +118,16 @@ impl Proxy {
             .request(parts.method, self.config.upstream.url_for(&path))
             .headers(headers)
             .body(body);
-        let response = match upstream_request.send().await {
+        let sent = tokio::select! {
+            sent = upstream_request.send() => sent,
+            () = self.stopper.signal().stopped() => {
+                let message =
+                    "trace_claude was stopped while waiting for the upstream's response".to_owned();
+                reporter.failed(ErrorStage::Upstream, message.clone(), Some(503));
+                return Ok(error_response(503, "api_error", &message));
+            }
+        };
+        let response = match sent {
             Ok(response) => response,
             Err(e) => {
                 // Without the URL: its query may hold a key, and this message
@@ -152,6 +162,8 @@ impl Proxy {
 
         let stream = RecordingStream {
             backlog: Arc::clone(self.backlog.semaphore()),
+            stopped: Box::pin(self.stopper.signal().stopped()),
+            streaming,
             room: None,
             expected_len: response.content_length(),
             forwarded: 0,
@@ -247,6 +259,17 @@ fn error_response(status: u16, kind: &str, message: &str) -> hyper::Response<Pro
 
 type UpstreamBytes = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 type WaitForRoom = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
+type WaitForStop = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Why a response body ended before its end: the client's connection is
+/// then cut, so that it cannot take the part it got for the whole.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BodyCut {
+    #[error(transparent)]
+    Upstream(reqwest::Error),
+    #[error("trace_claude was stopped")]
+    Stopped,
+}
 
 /// The upstream's body on its way to the client; each chunk is also handed to
 /// the recorder. Dropped before the end means the client went away, which
@@ -254,6 +277,10 @@ type WaitForRoom = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, Acqu
 pub(crate) struct RecordingStream {
     inner: UpstreamBytes,
     backlog: Arc<Semaphore>,
+    /// Resolves when the proxy is stopping: the flow then ends, recorded.
+    stopped: WaitForStop,
+    /// An SSE stream, rather than a whole body.
+    streaming: bool,
     /// Set when the recorder's backlog was full: wait for this much room
     /// before reading more from the upstream.
     room: Option<WaitForRoom>,
@@ -264,10 +291,24 @@ pub(crate) struct RecordingStream {
 }
 
 impl Stream for RecordingStream {
-    type Item = Result<Frame<Bytes>, reqwest::Error>;
+    type Item = Result<Frame<Bytes>, BodyCut>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        // Checked first, so that neither a busy upstream nor a full backlog
+        // keeps the flow from ending when the proxy stops.
+        if this.stopped.as_mut().poll(cx).is_ready() {
+            this.finished = true;
+            this.reporter.failed(
+                ErrorStage::Client,
+                cut_response(this.streaming, Some(this.forwarded)),
+                None,
+            );
+            return Poll::Ready(Some(Err(BodyCut::Stopped)));
+        }
         if let Some(room) = this.room.as_mut() {
             // The permit is dropped at once: this only waits for the recorder
             // to catch up, it holds nothing.
@@ -309,7 +350,7 @@ impl Stream for RecordingStream {
                     ),
                     None,
                 );
-                Poll::Ready(Some(Err(e)))
+                Poll::Ready(Some(Err(BodyCut::Upstream(e))))
             }
             Poll::Ready(None) => {
                 this.finished = true;

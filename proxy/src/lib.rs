@@ -10,10 +10,11 @@ mod decode;
 mod forward;
 mod recorder;
 mod redact;
+mod shutdown;
 pub mod sse;
 mod upstream;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use hyper::service::service_fn;
@@ -51,11 +52,30 @@ pub enum ProxyError {
     Recorder(#[from] std::io::Error),
 }
 
+/// What an ordered shutdown could not finish in time.
+#[derive(Debug, thiserror::Error)]
+pub enum ShutdownError {
+    #[error("connections were still open after {0:?}; the recorder ended their flows")]
+    ConnectionsOpen(Duration),
+    #[error(
+        "the recorder did not finish writing the log within {0:?}; its last events may be lost"
+    )]
+    RecorderBehind(Duration),
+    #[error("the recorder thread panicked")]
+    RecorderPanicked,
+}
+
 pub struct Proxy {
     config: ProxyConfig,
     client: reqwest::Client,
     observations: recorder::ObservationSender,
     backlog: recorder::Backlog,
+    stopper: shutdown::Stopper,
+    /// The completion channel's sender, for `serve` to hand to each
+    /// connection; taken away at shutdown so that only open connections hold it.
+    running: Mutex<Option<shutdown::Running>>,
+    all_done: Mutex<Option<shutdown::AllDone>>,
+    recorder: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Proxy {
@@ -73,32 +93,62 @@ impl Proxy {
             redact: config.redact,
             upstream_host: config.upstream.authority().to_owned(),
         };
-        let observations = recorder::spawn(sink, settings, Arc::clone(backlog.semaphore()))?;
+        let (observations, recorder) =
+            recorder::spawn(sink, settings, Arc::clone(backlog.semaphore()))?;
+        let (running, all_done) = shutdown::completion();
         Ok(Arc::new(Proxy {
             config,
             client,
             observations,
             backlog,
+            stopper: shutdown::Stopper::new(),
+            running: Mutex::new(Some(running)),
+            all_done: Mutex::new(Some(all_done)),
+            recorder: Mutex::new(Some(recorder)),
         }))
     }
 
-    /// Resolves once everything observed before the call is recorded and
-    /// flushed by the sink (or the recorder has stopped).
-    pub async fn sync(&self) {
-        let (done, wait) = tokio::sync::oneshot::channel();
-        if self
-            .observations
-            .send(recorder::Message::Sync(done))
-            .is_ok()
-        {
-            let _ = wait.await;
+    /// Stops in order: no new connections; every flow still open records
+    /// its `error` line and its connection closes; then the recorder writes
+    /// out all it holds and its thread is joined. Open connections get
+    /// `within`, and the recorder as long again, so that a hung upstream or
+    /// client cannot keep the process from exiting.
+    pub async fn shutdown(&self, within: Duration) -> Result<(), ShutdownError> {
+        self.stopper.stop();
+        drop(lock(&self.running).take());
+        let mut result = Ok(());
+        let all_done = lock(&self.all_done).take();
+        if let Some(all_done) = all_done {
+            if tokio::time::timeout(within, all_done.wait()).await.is_err() {
+                result = Err(ShutdownError::ConnectionsOpen(within));
+            }
+        }
+        // Queued after every open flow's last observation: the recorder
+        // records all before it, ends the flows still open, and returns.
+        let _ = self.observations.send(recorder::Message::Stop);
+        let Some(thread) = lock(&self.recorder).take() else {
+            return result;
+        };
+        let joined = tokio::task::spawn_blocking(move || thread.join());
+        match tokio::time::timeout(within, joined).await {
+            Ok(Ok(Ok(()))) => result,
+            Ok(_) => Err(ShutdownError::RecorderPanicked),
+            Err(_) => Err(ShutdownError::RecorderBehind(within)),
         }
     }
 
-    /// Accepts connections on `listener` until the task is dropped.
+    /// Accepts connections on `listener` until [`Proxy::shutdown`] (or until
+    /// the task is dropped).
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        let Some(running) = lock(&self.running).clone() else {
+            return;
+        };
         loop {
-            let (stream, _) = match listener.accept().await {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = self.stopper.signal().stopped() => return,
+            };
+            let (stream, _) = match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
                     // Usually out of file descriptors: wait rather than spin.
@@ -109,16 +159,33 @@ impl Proxy {
             };
             let _ = stream.set_nodelay(true);
             let proxy = Arc::clone(&self);
+            let running = running.clone();
+            let stop = self.stopper.signal();
             tokio::spawn(async move {
                 let service = service_fn(move |req| Arc::clone(&proxy).handle(req));
-                // A connection error is the client's business (it went away,
-                // or spoke garbage); the flow, if any, has logged it.
-                let _ = hyper::server::conn::http1::Builder::new()
+                let connection = hyper::server::conn::http1::Builder::new()
                     .max_headers(MAX_REQUEST_HEADERS)
                     .max_buf_size(MAX_REQUEST_HEAD_BYTES)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(connection);
+                // A connection error is the client's business (it went away,
+                // or spoke garbage); the flow, if any, has logged it.
+                tokio::select! {
+                    _ = connection.as_mut() => {}
+                    () = stop.stopped() => {
+                        // An idle connection closes now; one in the middle of
+                        // a response closes once its flow has ended, which
+                        // the stop signal makes it do.
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+                drop(running);
             });
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

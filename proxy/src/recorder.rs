@@ -14,8 +14,9 @@ use shared::{
     SseEvent, StreamEnd, Timestamp,
 };
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::decode::Decoder;
 use crate::redact;
@@ -49,10 +50,14 @@ pub(crate) enum Observation {
     },
 }
 
+// Boxing the observation would cost an allocation per forwarded chunk, for
+// the one `Stop` of a whole run.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Message {
     Flow(FlowId, Timestamp, Observation),
-    /// Answered once everything queued before it is recorded and flushed.
-    Sync(oneshot::Sender<()>),
+    /// The proxy is stopping: record everything queued before this, end the
+    /// flows still open, flush, and end the thread.
+    Stop,
 }
 
 pub(crate) type ObservationSender = mpsc::UnboundedSender<Message>;
@@ -122,14 +127,15 @@ pub(crate) struct Settings {
     pub upstream_host: String,
 }
 
-/// Starts the recorder thread; it ends when every sender is gone.
+/// Starts the recorder thread; it ends at [`Message::Stop`], or when every
+/// sender is gone.
 pub(crate) fn spawn<S: EventSink>(
     sink: S,
     settings: Settings,
     backlog: Arc<Semaphore>,
-) -> std::io::Result<ObservationSender> {
+) -> std::io::Result<(ObservationSender, JoinHandle<()>)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("trace_claude-recorder".into())
         .spawn(move || {
             let mut recorder = Recorder {
@@ -153,15 +159,15 @@ pub(crate) fn spawn<S: EventSink>(
                 };
                 match message {
                     Message::Flow(flow, ts, observation) => recorder.observe(flow, ts, observation),
-                    Message::Sync(done) => {
-                        recorder.sink.flush();
-                        let _ = done.send(());
+                    Message::Stop => {
+                        recorder.end_open_flows(Timestamp::now());
+                        break;
                     }
                 }
             }
             recorder.sink.flush();
         })?;
-    Ok(tx)
+    Ok((tx, thread))
 }
 
 struct Recorder<S> {
@@ -173,6 +179,29 @@ struct Recorder<S> {
 }
 
 impl<S: EventSink> Recorder<S> {
+    /// At shutdown, the flows whose response never ended (their connection
+    /// did not close in time) get the `error` line their stream would have
+    /// written, so that no flow is left looking as if it were still running.
+    fn end_open_flows(&mut self, ts: Timestamp) {
+        let mut open: Vec<(FlowId, bool)> = self
+            .flows
+            .iter()
+            .map(|(flow, state)| (flow.clone(), matches!(state.body, BodyState::Stream(_))))
+            .collect();
+        open.sort();
+        for (flow, streaming) in open {
+            self.observe(
+                flow,
+                ts,
+                Observation::Failed {
+                    stage: ErrorStage::Client,
+                    message: crate::shutdown::cut_response(streaming, None),
+                    status_code: None,
+                },
+            );
+        }
+    }
+
     fn emit(&mut self, ts: Timestamp, kind: EventKind) {
         self.sink.record(Event { ts, kind });
     }

@@ -33,7 +33,8 @@ fn in_runtime(work: impl std::future::Future<Output = anyhow::Result<()>>) -> an
     match tokio::runtime::Runtime::new() {
         Ok(rt) => {
             let result = rt.block_on(work);
-            // Connections still open at Ctrl+C are dropped, not waited for.
+            // What is left at Ctrl+C (the web UI's live streams; the proxy
+            // has already stopped in order) is dropped, not waited for.
             rt.shutdown_timeout(std::time::Duration::from_millis(200));
             result
         }

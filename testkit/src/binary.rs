@@ -217,13 +217,19 @@ impl TraceClaude {
         if !status.success() {
             bail!("kill -{signal} failed");
         }
+        self.wait_for_exit(Duration::from_secs(10))
+            .with_context(|| format!("after SIG{signal}"))
+    }
+
+    /// Waits for the process to end, or fails after `timeout`.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait()? {
                 return Ok(status);
             }
-            if start.elapsed() > Duration::from_secs(10) {
-                bail!("trace_claude did not exit within 10 s of SIG{signal}");
+            if start.elapsed() > timeout {
+                bail!("trace_claude did not exit within {timeout:?}");
             }
             std::thread::sleep(Duration::from_millis(20));
         }

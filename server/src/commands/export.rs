@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::cli::ExportArgs;
-use crate::export::{html, output, write_har, write_jsonl, Filters, Format, Grouped};
-use crate::log::reader::warn_about_skipped;
+use crate::export::{html, output, write_har, write_jsonl, Filters, Format};
+use crate::log::index::SessionIndex;
+use crate::log::lines::warn_about_skipped;
 use crate::web::site;
 
 /// `trace_claude export`.
@@ -19,13 +20,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.output {
         refuse_to_overwrite_an_input(out, &args.files)?;
     }
-    // Every input is opened (and, for HAR, scanned) before the output is
+    // Every input is opened (and, for HAR, indexed) before the output is
     // created, so a mistyped file name leaves no empty export behind.
     let logs = match format {
         Format::Har => args
             .files
             .iter()
-            .map(|f| Grouped::scan(f))
+            .map(|f| {
+                let index = SessionIndex::build(f)?;
+                Ok((index.snapshot(), index.report().clone()))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?,
         Format::Jsonl | Format::Html => {
             for f in &args.files {
@@ -45,10 +49,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     };
     output::write_to(args.output.as_deref(), |out| match format {
         Format::Har => {
-            for log in &logs {
-                warn_about_skipped(log.path(), &log.report);
+            for (snapshot, report) in &logs {
+                warn_about_skipped(snapshot.path(), report);
             }
-            let (_, skipped) = write_har(&logs, out, filters)?;
+            let snapshots: Vec<_> = logs.into_iter().map(|(snapshot, _)| snapshot).collect();
+            let (_, skipped) = write_har(&snapshots, out, filters)?;
             if skipped.flows_without_request > 0 {
                 eprintln!(
                     "trace_claude: warning: left out {} flows whose request is not in the log",

@@ -66,15 +66,18 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
 
     print_banner(proxy_addr, web_addr, &log_path);
     shutdown_signal().await?;
-    // Everything the proxy saw before Ctrl+C goes into the log before exiting.
-    if tokio::time::timeout(Duration::from_secs(5), proxy.sync())
-        .await
-        .is_err()
-    {
-        eprintln!("trace_claude: the session log could not be flushed within 5 seconds");
+    // Everything the proxy saw before Ctrl+C goes into the log before
+    // exiting, and each flow cut short says so in its own `error` line.
+    if let Err(e) = proxy.shutdown(SHUTDOWN_STEP).await {
+        eprintln!("trace_claude: warning: stopping: {e}");
     }
     Ok(())
 }
+
+/// How long open connections get to end at Ctrl+C, and then the recorder to
+/// write out the log: long enough for any flow to record its end, short
+/// enough that a hung upstream does not keep the terminal.
+const SHUTDOWN_STEP: Duration = Duration::from_secs(2);
 
 pub async fn bind(ip: IpAddr, port: u16, what: &str, flag: &str) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::new(ip, port);

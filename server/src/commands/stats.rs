@@ -1,14 +1,13 @@
 //! `trace_claude stats`: tokens, cost and latency of saved sessions, per model.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
 use serde::Serialize;
-use shared::{FlowId, FlowSummary, ModelTotals, Prices, Totals};
+use shared::{FlowSummary, ModelTotals, Prices, Totals};
 
 use crate::cli::StatsArgs;
-use crate::log::reader::{warn_about_skipped, SessionReader};
+use crate::log::index::SessionIndex;
+use crate::log::lines::warn_about_skipped;
 
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
     let prices = crate::prices::load(args.prices.as_deref())?;
@@ -32,17 +31,9 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
 /// Every flow of one log. Flows are kept per file: the same log given twice
 /// counts twice, as the user asked, instead of merging into itself.
 fn summarize_file(path: &Path) -> anyhow::Result<Vec<FlowSummary>> {
-    let mut reader = SessionReader::open(path)?;
-    let mut flows: HashMap<FlowId, FlowSummary> = HashMap::new();
-    for item in reader.by_ref() {
-        let (seq, _, event) = item.with_context(|| format!("cannot read {}", path.display()))?;
-        flows
-            .entry(event.flow_id().clone())
-            .or_insert_with(|| FlowSummary::new(event.flow_id().clone(), seq))
-            .accept(seq, &event);
-    }
-    warn_about_skipped(path, reader.report());
-    Ok(flows.into_values().collect())
+    let index = SessionIndex::build(path)?;
+    warn_about_skipped(path, index.report());
+    Ok(index.summaries().cloned().collect())
 }
 
 #[derive(Serialize)]

@@ -17,7 +17,7 @@ use flate2::write::GzEncoder;
 use leptos::config::LeptosOptions;
 use sha2::{Digest, Sha256};
 use shared::api::FlowList;
-use shared::{Event, Prices};
+use shared::Prices;
 
 use crate::export::Filters;
 use crate::log::index::SessionIndex;
@@ -61,10 +61,7 @@ pub fn write(
     filters: Filters,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut index = SessionIndex::new(log.to_path_buf());
-    let tail = index
-        .refresh()
-        .with_context(|| format!("cannot read the session log {}", log.display()))?;
+    let index = SessionIndex::build(log)?;
     let name = log
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -82,16 +79,16 @@ pub fn write(
             flow
         })
         .collect();
-    let (bad_lines, first_bad_line) = index.bad_lines();
+    let report = index.report();
     // The page reads this as it reads `/api/flows`.
     let payload = FlowList {
         session: name.clone(),
         live: false,
         bytes,
         lines: index.line_count(),
-        partial_bytes: tail.partial_bytes,
-        bad_lines,
-        first_bad_line,
+        partial_bytes: report.partial_bytes,
+        bad_lines: report.invalid_lines,
+        first_bad_line: report.first_invalid.as_ref().map(|l| l.seq),
         flows,
         prices: prices.clone(),
     };
@@ -126,18 +123,12 @@ pub fn write(
         "<script type=\"application/octet-stream\" id=\"tc-wasm\">{}</script>",
         gzip_b64(&app.wasm)?
     )?;
-    for flow in index.summaries() {
+    // Summaries and snapshot come from one index: the same flows, in the same order.
+    let snapshot = index.snapshot();
+    for (flow, events) in index.summaries().zip(snapshot.events()?) {
         let id = flow.flow_id.as_str();
-        let Some(seqs) = index.flow_lines(id) else {
-            continue;
-        };
-        let lines = index.read_lines(seqs)?;
         let mut json = String::from("[");
-        for (_, line) in &lines {
-            // Indexed lines of a flow are events: they parsed when indexed.
-            let Ok(mut event) = serde_json::from_str::<Event>(line) else {
-                continue;
-            };
+        for mut event in events? {
             filters.apply(&mut event);
             if json.len() > 1 {
                 json.push(',');

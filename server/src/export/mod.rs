@@ -1,13 +1,12 @@
 //! A session log as a file to hand to someone else: what `trace_claude
 //! export` and the web API's downloads write.
 //!
-//! Every format reads the log as it is on disk (the source of truth), then
-//! applies the same two filters to each event before it is written:
+//! Every format reads the log as it is on disk (the source of truth), through
+//! the one line framer and the session index of `crate::log`, then applies the same two filters to each event before it is written:
 //! credentials are redacted as the proxy redacts them (unless the user asks
 //! not to), and with `--redact-bodies` message contents are removed.
 
 mod credentials;
-mod flows;
 mod har;
 pub mod html;
 pub mod output;
@@ -19,9 +18,8 @@ use std::path::Path;
 use anyhow::Context;
 use shared::Event;
 
-pub use flows::Grouped;
-
-use crate::log::reader::{ReadReport, SessionReader};
+use crate::log::index::FlowsSnapshot;
+use crate::log::lines::{LineFramer, ReadReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -80,20 +78,32 @@ pub fn write_jsonl<W: Write + ?Sized>(
     out: &mut W,
     filters: Filters,
 ) -> anyhow::Result<ReadReport> {
-    let mut reader = SessionReader::open(path)?;
-    for item in reader.by_ref() {
-        let (_, _, mut event) = item.with_context(|| format!("cannot read {}", path.display()))?;
-        filters.apply(&mut event);
-        out.write_all(event.to_line().as_bytes())?;
-        out.write_all(b"\n")?;
+    // Streamed line by line, not indexed: the output is in log order, so
+    // nothing needs to be found again.
+    let mut framer = LineFramer::open(path)?;
+    let mut report = ReadReport::default();
+    let cannot_read = || format!("cannot read {}", path.display());
+    while let Some(line) = framer.next_line().with_context(cannot_read)? {
+        let parsed = serde_json::from_slice::<Event>(line.bytes);
+        let seq = line.seq;
+        match parsed {
+            Ok(mut event) => {
+                report.count::<serde_json::Error>(seq, Ok(()));
+                filters.apply(&mut event);
+                out.write_all(event.to_line().as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            Err(why) => report.count(seq, Err(why)),
+        }
     }
+    report.partial_bytes = framer.partial_bytes();
     out.flush()?;
-    Ok(reader.report().clone())
+    Ok(report)
 }
 
 /// One HAR of the flows of all `logs`, in the order given.
 pub fn write_har<W: Write>(
-    logs: &[Grouped],
+    logs: &[FlowsSnapshot],
     out: W,
     filters: Filters,
 ) -> anyhow::Result<(W, Skipped)> {

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use shared::api::SessionEntry;
 
-use crate::log::index::{SessionIndex, Tail};
+use crate::log::index::SessionIndex;
 
 pub enum Source {
     /// Every `*.jsonl` in a directory; `live` is the one being written.
@@ -46,12 +46,6 @@ impl SessionInfo {
             live: self.live,
         }
     }
-}
-
-/// One session's index after a refresh, locked for reading.
-pub struct Indexed {
-    pub index: Arc<Mutex<SessionIndex>>,
-    pub tail: Tail,
 }
 
 impl Catalog {
@@ -114,7 +108,7 @@ impl Catalog {
     }
 
     /// The session's index, brought up to date with the file.
-    pub fn index(&self, session: &SessionInfo) -> std::io::Result<Indexed> {
+    pub fn index(&self, session: &SessionInfo) -> std::io::Result<Arc<Mutex<SessionIndex>>> {
         let index = {
             let mut indexes = self.indexes.lock().unwrap_or_else(|p| p.into_inner());
             indexes
@@ -122,8 +116,8 @@ impl Catalog {
                 .or_insert_with(|| Arc::new(Mutex::new(SessionIndex::new(session.path.clone()))))
                 .clone()
         };
-        let tail = index.lock().unwrap_or_else(|p| p.into_inner()).refresh()?;
-        Ok(Indexed { index, tail })
+        index.lock().unwrap_or_else(|p| p.into_inner()).refresh()?;
+        Ok(index)
     }
 }
 

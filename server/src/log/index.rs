@@ -10,13 +10,16 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use anyhow::Context;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use shared::{Event, FlowId, FlowSummary, Headers, RequestFacts, Timestamp};
+
+use crate::log::lines::{Line, LineFramer, ReadReport};
 
 /// Lines longer than this are requests with big bodies: their facts are read
 /// by skimming instead of building the whole JSON tree.
@@ -47,20 +50,13 @@ pub struct SessionIndex {
     lines: Vec<LineRef>,
     flows: Vec<FlowEntry>,
     by_id: HashMap<Arc<str>, u32>,
-    /// Lines that are not events (not JSON, or not of the log's shape).
-    bad_lines: u64,
-    first_bad_line: Option<u64>,
-}
-
-/// What a refresh found at the end of the file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Tail {
-    /// Bytes after the last newline: a line still being written, or cut short
-    /// by a crash. They are not an event (yet).
-    pub partial_bytes: u64,
+    /// What the lines indexed so far hold, and the partial tail the last
+    /// refresh found.
+    report: ReadReport,
 }
 
 impl SessionIndex {
+    /// An empty index of the log at `path`; [`SessionIndex::refresh`] fills it.
     pub fn new(path: PathBuf) -> Self {
         SessionIndex {
             path,
@@ -68,9 +64,19 @@ impl SessionIndex {
             lines: Vec::new(),
             flows: Vec::new(),
             by_id: HashMap::new(),
-            bad_lines: 0,
-            first_bad_line: None,
+            report: ReadReport::default(),
         }
+    }
+
+    /// The index of the whole log at `path` as it is now: what the commands
+    /// reading a saved log start from.
+    pub fn build(path: &Path) -> anyhow::Result<Self> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut index = SessionIndex::new(path.to_owned());
+        index
+            .refresh_from(file)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(index)
     }
 
     /// Number of whole lines indexed: the sequence number of the last one.
@@ -78,13 +84,19 @@ impl SessionIndex {
         self.lines.len() as u64
     }
 
-    pub fn bad_lines(&self) -> (u64, Option<u64>) {
-        (self.bad_lines, self.first_bad_line)
+    /// What the indexed lines hold and what was skipped: lines that are not
+    /// events, and the partial last line of the latest refresh.
+    pub fn report(&self) -> &ReadReport {
+        &self.report
     }
 
     /// Indexes the whole lines appended since the last refresh.
-    pub fn refresh(&mut self) -> io::Result<Tail> {
-        let mut file = File::open(&self.path)?;
+    pub fn refresh(&mut self) -> io::Result<()> {
+        let file = File::open(&self.path)?;
+        self.refresh_from(file)
+    }
+
+    fn refresh_from(&mut self, mut file: File) -> io::Result<()> {
         let len = file.metadata()?.len();
         if len < self.scanned {
             // The file was replaced or truncated behind our back: start over
@@ -92,54 +104,42 @@ impl SessionIndex {
             *self = SessionIndex::new(self.path.clone());
         }
         file.seek(SeekFrom::Start(self.scanned))?;
-        let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let read = reader.read_until(b'\n', &mut line)?;
-            if read == 0 {
-                return Ok(Tail::default());
-            }
-            if line.last() != Some(&b'\n') {
-                return Ok(Tail {
-                    partial_bytes: read as u64,
-                });
-            }
-            line.pop();
-            let offset = self.scanned;
-            self.scanned += read as u64;
-            self.add_line(offset, &line);
+        let reader = BufReader::with_capacity(256 * 1024, file);
+        let mut framer = LineFramer::resume(reader, self.line_count() + 1, self.scanned);
+        while let Some(line) = framer.next_line()? {
+            self.add_line(line);
         }
+        self.scanned = framer.offset();
+        self.report.partial_bytes = framer.partial_bytes();
+        Ok(())
     }
 
-    fn add_line(&mut self, offset: u64, line: &[u8]) {
-        let seq = self.lines.len() as u64 + 1;
-        let flow = match parse_line(line) {
-            Some(Parsed::Request { ts, flow_id, facts }) => {
-                let flow = self.flow_for(&flow_id, seq);
-                let entry = &mut self.flows[flow as usize];
-                entry.summary.accept_request(seq, ts, facts);
-                entry.lines.push(seq);
-                flow
-            }
-            Some(Parsed::Event(event)) => {
-                let flow = self.flow_for(event.flow_id(), seq);
-                let entry = &mut self.flows[flow as usize];
-                entry.summary.accept(seq, &event);
-                entry.lines.push(seq);
-                flow
-            }
-            None => {
-                self.bad_lines += 1;
-                self.first_bad_line.get_or_insert(seq);
-                NO_FLOW
-            }
+    fn add_line(&mut self, line: Line<'_>) {
+        let (flow, parsed) = match parse_line(line.bytes) {
+            Ok(parsed) => (self.add_event(line.seq, parsed), Ok(())),
+            Err(why) => (NO_FLOW, Err(why)),
         };
+        self.report.count(line.seq, parsed);
         self.lines.push(LineRef {
-            offset,
-            len: line.len() as u64,
+            offset: line.offset,
+            len: line.bytes.len() as u64,
             flow,
         });
+    }
+
+    /// Adds line `seq`, an event, to its flow; returns the flow's index.
+    fn add_event(&mut self, seq: u64, parsed: Parsed) -> u32 {
+        let flow = match &parsed {
+            Parsed::Request { flow_id, .. } => self.flow_for(flow_id, seq),
+            Parsed::Event(event) => self.flow_for(event.flow_id(), seq),
+        };
+        let entry = &mut self.flows[flow as usize];
+        match parsed {
+            Parsed::Request { ts, facts, .. } => entry.summary.accept_request(seq, ts, facts),
+            Parsed::Event(event) => entry.summary.accept(seq, &event),
+        }
+        entry.lines.push(seq);
+        flow
     }
 
     fn flow_for(&mut self, id: &FlowId, seq: u64) -> u32 {
@@ -164,6 +164,31 @@ impl SessionIndex {
     pub fn flow_lines(&self, id: &str) -> Option<&[u64]> {
         let flow = *self.by_id.get(id)?;
         Some(&self.flows[flow as usize].lines)
+    }
+
+    /// Where every flow's lines are now, to read each flow's events later
+    /// without holding the index: lines indexed after this are not in it.
+    pub fn snapshot(&self) -> FlowsSnapshot {
+        let flows = self
+            .flows
+            .iter()
+            .map(|flow| {
+                flow.lines
+                    .iter()
+                    .map(|&seq| {
+                        let line = &self.lines[seq as usize - 1];
+                        Span {
+                            offset: line.offset,
+                            len: line.len,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        FlowsSnapshot {
+            path: self.path.clone(),
+            flows,
+        }
     }
 
     /// Reads the given lines (sequence numbers) from the file, in the order given.
@@ -196,17 +221,18 @@ impl SessionIndex {
         }
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let mut hit = vec![false; self.flows.len()];
-        let mut reader = BufReader::with_capacity(1 << 20, File::open(&self.path)?);
-        let mut line = Vec::new();
+        let mut framer =
+            LineFramer::new(BufReader::with_capacity(1 << 20, File::open(&self.path)?));
         let mut lower = Vec::new();
         for entry in &self.lines {
-            line.clear();
-            reader.read_until(b'\n', &mut line)?;
+            let Some(line) = framer.next_line()? else {
+                break;
+            };
             if entry.flow == NO_FLOW || hit[entry.flow as usize] {
                 continue;
             }
             lower.clear();
-            lower.extend(line.iter().map(u8::to_ascii_lowercase));
+            lower.extend(line.bytes.iter().map(u8::to_ascii_lowercase));
             if finder.find(&lower).is_some() {
                 hit[entry.flow as usize] = true;
             }
@@ -242,6 +268,95 @@ impl SessionIndex {
     }
 }
 
+/// Where one indexed line is in the file.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    offset: u64,
+    /// Length without the newline.
+    len: u64,
+}
+
+/// The flows of a log as its index had them at one moment, by where their
+/// lines are: what an export reads, so that lines appended to a live log
+/// after the export began are not in it. A few bytes per line, no contents.
+pub struct FlowsSnapshot {
+    path: PathBuf,
+    /// Each flow's lines in log order; flows in the order of their first event.
+    flows: Vec<Vec<Span>>,
+}
+
+impl FlowsSnapshot {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Each flow's events, parsed, read from the file one flow at a time.
+    pub fn events(&self) -> anyhow::Result<FlowEvents<'_>> {
+        let file = File::open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        Ok(FlowEvents {
+            snapshot: self,
+            file: BufReader::with_capacity(64 * 1024, file),
+            at: 0,
+            next: 0,
+            line: Vec::new(),
+        })
+    }
+}
+
+/// The iterator of [`FlowsSnapshot::events`]: one flow's events at a time,
+/// in the order of each flow's first event.
+pub struct FlowEvents<'a> {
+    snapshot: &'a FlowsSnapshot,
+    file: BufReader<File>,
+    /// The file position `file` reads from next.
+    at: u64,
+    next: usize,
+    line: Vec<u8>,
+}
+
+impl FlowEvents<'_> {
+    fn read_flow(&mut self, spans: &[Span]) -> io::Result<Vec<Event>> {
+        let mut events = Vec::with_capacity(spans.len());
+        for span in spans {
+            // Flows interleave, so most lines are a short hop ahead: a
+            // relative seek keeps what is buffered.
+            self.file
+                .seek_relative(span.offset as i64 - self.at as i64)?;
+            self.line.resize(span.len as usize, 0);
+            self.file.read_exact(&mut self.line)?;
+            self.at = span.offset + span.len;
+            // The index read this very line as an event; anything else now
+            // means the file was rewritten under us.
+            let event = serde_json::from_slice(&self.line).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the log changed while it was exported (at byte {}): {e}",
+                        span.offset
+                    ),
+                )
+            })?;
+            events.push(event);
+        }
+        Ok(events)
+    }
+}
+
+impl Iterator for FlowEvents<'_> {
+    type Item = anyhow::Result<Vec<Event>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let snapshot = self.snapshot;
+        let spans = snapshot.flows.get(self.next)?;
+        self.next += 1;
+        Some(
+            self.read_flow(spans)
+                .with_context(|| format!("cannot read {}", snapshot.path.display())),
+        )
+    }
+}
+
 enum Parsed {
     /// A request, skimmed: its body's facts without its body.
     Request {
@@ -252,25 +367,22 @@ enum Parsed {
     Event(Box<Event>),
 }
 
-fn parse_line(line: &[u8]) -> Option<Parsed> {
+/// What a line is, or why it is not an event.
+fn parse_line(line: &[u8]) -> Result<Parsed, serde_json::Error> {
     // The writer puts `ts` and `type` first, so a big request says so early;
     // any other line, or a hand-edited one, takes the full parse.
     let head = &line[..line.len().min(120)];
     if line.len() > SKIM_ABOVE && contains(head, br#""type":"request""#) {
         if let Ok(skim) = serde_json::from_slice::<RequestSkim>(line) {
             let (ts, flow_id) = (skim.ts, skim.flow_id.clone());
-            return Some(Parsed::Request {
+            return Ok(Parsed::Request {
                 ts,
                 flow_id,
                 facts: skim.facts(),
             });
         }
     }
-    parse_json::<Event>(line).map(|e| Parsed::Event(Box::new(e)))
-}
-
-fn parse_json<T: DeserializeOwned>(line: &[u8]) -> Option<T> {
-    serde_json::from_slice(line).ok()
+    serde_json::from_slice::<Event>(line).map(|e| Parsed::Event(Box::new(e)))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -278,16 +390,15 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// A request line read for its facts only: the body's messages are counted,
-/// not built.
+/// not built. Its fields are required as a full parse requires them, so that
+/// a line the index takes for a request is one an export can read whole.
 #[derive(Deserialize)]
 struct RequestSkim {
     ts: Timestamp,
     flow_id: FlowId,
     method: String,
     path: String,
-    #[serde(default)]
     headers: Headers,
-    #[serde(default)]
     body: BodySkim,
 }
 
@@ -454,7 +565,7 @@ mod tests {
                 panic!("not a request")
             };
             let full = RequestFacts::from_request(request);
-            let Some(Parsed::Request { facts, .. }) = parse_line(line.as_bytes()) else {
+            let Ok(Parsed::Request { facts, .. }) = parse_line(line.as_bytes()) else {
                 assert!(size < SKIM_ABOVE, "a big request must be skimmed");
                 continue;
             };
@@ -476,7 +587,7 @@ mod tests {
             line["body"] = body;
             line["pad"] = json!("p".repeat(SKIM_ABOVE));
             let text = line.to_string();
-            let Some(Parsed::Request { facts, .. }) = parse_line(text.as_bytes()) else {
+            let Ok(Parsed::Request { facts, .. }) = parse_line(text.as_bytes()) else {
                 panic!("{text:.200} was not skimmed");
             };
             assert_eq!((facts.model, facts.message_count), (None, None));
@@ -491,14 +602,16 @@ mod tests {
         let first = request_line("a", SKIM_ABOVE * 2);
         writeln!(file, "{first}").unwrap();
         let mut index = SessionIndex::new(path.clone());
-        assert_eq!(index.refresh().unwrap().partial_bytes, 0);
+        index.refresh().unwrap();
+        assert_eq!(index.report().partial_bytes, 0);
         assert_eq!(index.line_count(), 1);
 
         // Half a line: not an event yet.
         let end = end_line("a");
         let (head, tail) = end.split_at(20);
         write!(file, "{head}").unwrap();
-        assert_eq!(index.refresh().unwrap().partial_bytes, 20);
+        index.refresh().unwrap();
+        assert_eq!(index.report().partial_bytes, 20);
         assert_eq!(index.line_count(), 1);
         // The rest arrives: now it is.
         writeln!(file, "{tail}").unwrap();
@@ -506,7 +619,13 @@ mod tests {
         writeln!(file, "{}", request_line("b", 5)).unwrap();
         index.refresh().unwrap();
         assert_eq!(index.line_count(), 4);
-        assert_eq!(index.bad_lines(), (1, Some(3)));
+        let report = index.report();
+        assert_eq!(
+            (report.lines, report.events, report.invalid_lines),
+            (4, 3, 1)
+        );
+        assert_eq!(report.first_invalid.as_ref().map(|l| l.seq), Some(3));
+        assert_eq!(report.partial_bytes, 0, "the partial line was completed");
         let flows: Vec<_> = index
             .summaries()
             .map(|s| s.flow_id.as_str().to_owned())
@@ -537,11 +656,12 @@ mod tests {
         for cut in 0..=text.len() {
             std::fs::write(&path, &text.as_bytes()[..cut]).unwrap();
             let mut index = SessionIndex::new(path.clone());
-            let tail = index.refresh().unwrap();
+            index.refresh().unwrap();
             let whole = text[..cut].matches('\n').count() as u64;
             assert_eq!(index.line_count(), whole, "cut at {cut}");
+            assert_eq!(index.report().events, whole, "cut at {cut}");
             assert_eq!(
-                tail.partial_bytes,
+                index.report().partial_bytes,
                 (cut - text[..cut].rfind('\n').map_or(0, |i| i + 1)) as u64
             );
         }
@@ -571,8 +691,9 @@ mod tests {
             file.write_all(&tail).unwrap();
 
             let mut index = SessionIndex::new(file.path().to_path_buf());
-            let found = index.refresh().unwrap();
-            proptest::prop_assert_eq!(found.partial_bytes, tail.len() as u64);
+            index.refresh().unwrap();
+            proptest::prop_assert_eq!(index.report().partial_bytes, tail.len() as u64);
+            proptest::prop_assert_eq!(index.report().lines, lines.len() as u64);
             proptest::prop_assert_eq!(index.line_count(), lines.len() as u64);
             let seqs: Vec<u64> = (1..=lines.len() as u64).collect();
             let read = index.read_lines(&seqs).unwrap();
@@ -607,5 +728,92 @@ mod tests {
         assert_eq!(ids("claude-opus"), ["a"]);
         assert!(ids("absent").is_empty());
         assert!(ids("").is_empty());
+    }
+
+    fn flow_ids(snapshot: &FlowsSnapshot) -> Vec<Vec<String>> {
+        snapshot
+            .events()
+            .unwrap()
+            .map(|f| f.unwrap().iter().map(|e| e.flow_id().to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_flows_come_out_whole_in_order_of_first_event() {
+        let line = |flow: &str, kind: &str| {
+            format!(r#"{{"ts":"2026-03-29T11:27:07.000001Z","type":"{kind}","flow_id":"{flow}"}}"#)
+        };
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        let text = [
+            line("b", "stream_end"),
+            line("a", "stream_end"),
+            "not an event".to_owned(),
+            line("b", "stream_end"),
+            request_line("c", SKIM_ABOVE + 1),
+            line("a", "stream_end"),
+        ]
+        .join("\n");
+        // The last line has no newline: cut short, so not exported.
+        file.write_all(text.as_bytes()).unwrap();
+        let index = SessionIndex::build(file.path()).unwrap();
+        assert_eq!(
+            flow_ids(&index.snapshot()),
+            vec![vec!["b", "b"], vec!["a"], vec!["c"]]
+        );
+        let report = index.report();
+        assert_eq!(
+            (report.lines, report.events, report.invalid_lines),
+            (5, 4, 1)
+        );
+        assert_eq!(report.partial_bytes, line("a", "stream_end").len() as u64);
+    }
+
+    #[test]
+    fn a_snapshot_leaves_out_lines_indexed_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        std::fs::write(&path, format!("{}\n", request_line("a", 3))).unwrap();
+        let mut index = SessionIndex::build(&path).unwrap();
+        let before = index.snapshot();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        writeln!(file, "{}\n{}", end_line("a"), request_line("b", 3)).unwrap();
+        index.refresh().unwrap();
+        assert_eq!(flow_ids(&before), vec![vec!["a"]]);
+        assert_eq!(flow_ids(&index.snapshot()), vec![vec!["a", "a"], vec!["b"]]);
+    }
+
+    #[test]
+    fn lines_that_are_not_events_are_counted_with_the_first_reason() {
+        let end = end_line("a");
+        let text = format!("{end}\nnot json\n\n{{\"type\":\"nope\"}}\n{end}\n");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), text).unwrap();
+        let index = SessionIndex::build(file.path()).unwrap();
+        let report = index.report();
+        assert_eq!(
+            (report.lines, report.events, report.invalid_lines),
+            (5, 2, 3)
+        );
+        let first = report.first_invalid.clone().unwrap();
+        assert_eq!(first.seq, 2);
+        assert!(first.why.contains("expected"), "{}", first.why);
+        assert_eq!(index.flow_lines("a"), Some(&[1u64, 5][..]));
+    }
+
+    #[test]
+    fn a_missing_log_names_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.jsonl");
+        let Err(e) = SessionIndex::build(&path) else {
+            panic!("a missing file indexed")
+        };
+        let e = format!("{e:#}");
+        assert!(
+            e.contains("cannot open") && e.contains("missing.jsonl"),
+            "{e}"
+        );
     }
 }

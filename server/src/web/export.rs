@@ -17,7 +17,8 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use super::{read_error, WebState};
-use crate::export::{self, Filters, Format, Grouped};
+use crate::export::{self, Filters, Format};
+use crate::log::index::FlowsSnapshot;
 
 #[derive(Debug, Deserialize)]
 pub struct ExportQuery {
@@ -59,13 +60,21 @@ async fn download(
     };
     let catalog = state.catalog.clone();
     let site = state.site.clone();
-    // Find the session, and for HAR group its flows (for HTML load the app
-    // the report embeds), before answering: a missing or unreadable log is
-    // then an error status, not a cut download.
+    // Find the session, and for HAR take its flows from the session's index
+    // (for HTML load the app the report embeds), before answering: a missing
+    // or unreadable log is then an error status, not a cut download.
     let prepared = tokio::task::spawn_blocking(move || {
         let info = catalog.find(q.session.as_deref())?;
         let prepared = match format {
-            Format::Har => Grouped::scan(&info.path).map(Prepared::Har),
+            // The index is the one the flow list uses, brought up to date: the
+            // log is not parsed again, and lines appended from now on are
+            // not exported.
+            Format::Har => catalog
+                .index(&info)
+                .map(|index| {
+                    Prepared::Har(index.lock().unwrap_or_else(|p| p.into_inner()).snapshot())
+                })
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", info.path.display())),
             Format::Jsonl => Ok(Prepared::Jsonl),
             Format::Html => crate::export::html::App::from_site(&site).map(Prepared::Html),
         };
@@ -131,7 +140,7 @@ async fn download(
 
 /// What a format needs ready before the download starts.
 enum Prepared {
-    Har(Grouped),
+    Har(FlowsSnapshot),
     Jsonl,
     Html(crate::export::html::App),
 }

@@ -12,7 +12,7 @@ use shared::api::{FlowList, SearchResult, SessionList};
 
 use super::{json_array, read_error, WebState};
 use crate::log::catalog::SessionInfo;
-use crate::log::index::{SessionIndex, Tail};
+use crate::log::index::SessionIndex;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SessionQuery {
@@ -31,16 +31,9 @@ pub async fn indexed<T: Send + 'static>(
         let Some(info) = catalog.find(session.as_deref()) else {
             return Ok(None);
         };
-        let indexed = catalog.index(&info)?;
-        let index = indexed.index.lock().unwrap_or_else(|p| p.into_inner());
-        f(
-            &index,
-            Ctx {
-                info,
-                tail: indexed.tail,
-            },
-        )
-        .map(Some)
+        let index = catalog.index(&info)?;
+        let index = index.lock().unwrap_or_else(|p| p.into_inner());
+        f(&index, Ctx { info }).map(Some)
     });
     match work.await {
         Ok(Ok(Some(value))) => Ok(value),
@@ -57,7 +50,6 @@ pub async fn indexed<T: Send + 'static>(
 /// The session a request is about, as the index saw it.
 pub struct Ctx {
     pub info: SessionInfo,
-    pub tail: Tail,
 }
 
 pub async fn sessions(State(state): State<WebState>) -> Json<SessionList> {
@@ -74,16 +66,16 @@ pub async fn sessions(State(state): State<WebState>) -> Json<SessionList> {
 pub async fn flows(State(state): State<WebState>, Query(q): Query<SessionQuery>) -> Response {
     let prices = state.prices.clone();
     let result = indexed(&state, q.session, move |index, ctx| {
-        let (bad_lines, first_bad_line) = index.bad_lines();
+        let report = index.report();
         // Serialized here, under the index's lock, rather than cloned out.
         serde_json::to_string(&FlowList {
             session: ctx.info.name,
             live: ctx.info.live,
             bytes: ctx.info.bytes,
             lines: index.line_count(),
-            partial_bytes: ctx.tail.partial_bytes,
-            bad_lines,
-            first_bad_line,
+            partial_bytes: report.partial_bytes,
+            bad_lines: report.invalid_lines,
+            first_bad_line: report.first_invalid.as_ref().map(|l| l.seq),
             flows: index.summaries().collect::<Vec<_>>(),
             prices: (*prices).clone(),
         })
