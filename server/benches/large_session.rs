@@ -38,46 +38,29 @@ fn main() -> anyhow::Result<()> {
     );
     let bin = Path::new(env!("CARGO_BIN_EXE_trace_claude"));
     let rt = tokio::runtime::Runtime::new()?;
-    let client = reqwest::Client::builder().no_proxy().build()?;
+    let client = testkit::client();
 
     let (mut list, mut open, mut search, mut rss) = (vec![], vec![], vec![], vec![]);
     for _ in 0..STARTS {
         let started = Instant::now();
         let viewer = Viewer::start(bin, &[&log], &[])?;
         let url = viewer.web_url();
-        let flows: serde_json::Value = rt.block_on(async {
-            client
-                .get(format!("{url}/api/flows"))
-                .send()
-                .await?
-                .json()
-                .await
-        })?;
+        let get_json = |path: &str| -> anyhow::Result<serde_json::Value> {
+            let url = format!("{url}{path}");
+            Ok(rt.block_on(async { client.get(url).send().await?.json().await })?)
+        };
+        let flows = get_json("/api/flows")?;
         list.push(started.elapsed());
         let listed = flows["flows"].as_array().map_or(0, Vec::len);
         anyhow::ensure!(listed == FLOWS, "listed {listed} flows, not {FLOWS}");
 
         let t = Instant::now();
-        let events: serde_json::Value = rt.block_on(async {
-            client
-                .get(format!("{url}/api/flows/flow00150"))
-                .send()
-                .await?
-                .json()
-                .await
-        })?;
+        let events = get_json("/api/flows/flow00150")?;
         open.push(t.elapsed());
         anyhow::ensure!(events.as_array().is_some_and(|e| e.len() > 300));
 
         let t = Instant::now();
-        let found: serde_json::Value = rt.block_on(async {
-            client
-                .get(format!("{url}/api/search?q=needle299"))
-                .send()
-                .await?
-                .json()
-                .await
-        })?;
+        let found = get_json("/api/search?q=needle299")?;
         search.push(t.elapsed());
         anyhow::ensure!(
             found["flows"] == serde_json::json!(["flow00299"]),

@@ -43,6 +43,14 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
+/// A request for `count` stamped events from the mock's `bench` scenario.
+fn bench_request(c: &reqwest::Client, base: &str, count: u64) -> reqwest::RequestBuilder {
+    c.post(format!("{base}/v1/messages"))
+        .header("x-mock-scenario", "bench")
+        .header("x-mock-count", count.to_string())
+        .body("{}")
+}
+
 /// Streams `count` stamped events and returns how long each took to arrive (µs).
 async fn event_latencies(
     c: &reqwest::Client,
@@ -50,12 +58,8 @@ async fn event_latencies(
     count: u64,
     interval_us: u64,
 ) -> Vec<f64> {
-    let response = c
-        .post(format!("{base}/v1/messages"))
-        .header("x-mock-scenario", "bench")
-        .header("x-mock-count", count.to_string())
+    let response = bench_request(c, base, count)
         .header("x-mock-interval-us", interval_us.to_string())
-        .body("{}")
         .send()
         .await
         .expect("bench request");
@@ -121,11 +125,7 @@ async fn throughput(base: &str) -> f64 {
         let base = base.to_owned();
         tasks.push(tokio::spawn(async move {
             let c = client();
-            let response = c
-                .post(format!("{base}/v1/messages"))
-                .header("x-mock-scenario", "bench")
-                .header("x-mock-count", EVENTS_PER_STREAM.to_string())
-                .body("{}")
+            let response = bench_request(&c, &base, EVENTS_PER_STREAM)
                 .send()
                 .await
                 .expect("throughput request");

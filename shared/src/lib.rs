@@ -17,6 +17,8 @@ mod flow;
 mod pricing;
 pub mod reassemble;
 pub mod secrets;
+#[cfg(test)]
+mod test_support;
 mod timestamp;
 mod totals;
 

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::Value;
 
+/// The flags of `listen` that let the system pick both ports.
+pub const FREE_PORTS: [&str; 4] = ["--port", "0", "--web-port", "0"];
+
+/// A running `trace_claude listen`, stopped when dropped.
 pub struct TraceClaude {
     child: Child,
     pub proxy_port: u16,
@@ -71,15 +75,9 @@ impl TraceClaude {
         let stderr_path = dir.path().join("stderr.txt");
         let mut command = Command::new(bin);
         command
-            .args([
-                "listen",
-                "--port",
-                "0",
-                "--web-port",
-                "0",
-                "--upstream",
-                upstream,
-            ])
+            .arg("listen")
+            .args(FREE_PORTS)
+            .args(["--upstream", upstream])
             .arg("--sessions-dir")
             .arg(sessions)
             .args(extra)
@@ -346,16 +344,18 @@ impl Drop for Viewer {
     }
 }
 
-/// Events that end a flow (`stream_end`, `response`, `error`), counted: how
-/// tests wait for traffic to be recorded.
+/// Whether `event` ends its flow: a `stream_end`, a `response`, or an
+/// `error` other than a `decode` note (after which the flow goes on).
+pub fn is_flow_end(event: &Value) -> bool {
+    match event["type"].as_str() {
+        Some("stream_end" | "response") => true,
+        Some("error") => event["stage"] != "decode",
+        _ => false,
+    }
+}
+
+/// Events that end a flow (see [`is_flow_end`]), counted: how tests wait
+/// for traffic to be recorded.
 pub fn ended_events(events: &[Value]) -> usize {
-    events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e["type"].as_str(),
-                Some("stream_end" | "response" | "error")
-            )
-        })
-        .count()
+    events.iter().filter(|e| is_flow_end(e)).count()
 }

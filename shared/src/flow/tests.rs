@@ -2,6 +2,7 @@ use chrono::TimeZone;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::test_support::usage;
 
 /// `ms` milliseconds after the flow's request.
 fn at(ms: u64) -> Timestamp {
@@ -101,16 +102,6 @@ fn error(ms: u64, stage: &str, message: &str, status: Option<u16>) -> Event {
 
 fn overloaded() -> Value {
     json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})
-}
-
-fn usage(input: u64, output: u64, read: u64, write: u64) -> Usage {
-    Usage {
-        input_tokens: input,
-        output_tokens: output,
-        cache_read_input_tokens: read,
-        cache_creation_input_tokens: write,
-        ..Usage::default()
-    }
 }
 
 #[test]

@@ -1,14 +1,5 @@
 use super::*;
-
-fn usage(input: u64, output: u64, read: u64, write: u64) -> Usage {
-    Usage {
-        input_tokens: input,
-        output_tokens: output,
-        cache_read_input_tokens: read,
-        cache_creation_input_tokens: write,
-        ..Usage::default()
-    }
-}
+use crate::test_support::usage;
 
 fn family(prices: &Prices, model: &str) -> Option<String> {
     prices.for_model(model).map(|p| p.family.clone())

@@ -4,7 +4,6 @@
 //! line that was written and published is missing.
 
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,34 +11,16 @@ use serde_json::Value;
 use testkit::binary::{flow_events, shape};
 use testkit::{client, MockUpstream, TraceClaude};
 
+use crate::util::{bin, get_json, mock_and_proxy, read_ok, scenario};
+
 const WAIT: Duration = Duration::from_secs(20);
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
 async fn stream_text(tc: &TraceClaude, n: usize) -> String {
-    let response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "text")
-        .header("x-request-number", n.to_string())
-        .body(r#"{"model":"m","stream":true}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
+    read_ok(scenario(&tc.proxy_url(), "text").header("x-request-number", n.to_string())).await
 }
 
 async fn session(tc: &TraceClaude) -> Value {
-    client()
-        .get(format!("{}/api/session", tc.web_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(&format!("{}/api/session", tc.web_url())).await
 }
 
 /// The first message of `/api/log_health/stream`: the health as it is now.
@@ -165,8 +146,7 @@ async fn a_full_disk_never_stops_forwarding_is_reported_once_and_writing_resumes
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_under_heavy_traffic_leaves_whole_lines_and_every_published_line() {
-    let mock = MockUpstream::start().await.unwrap();
-    let mut tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, mut tc) = mock_and_proxy().await;
 
     // A live subscriber: the API publishes a line only once it is written,
     // so every line it receives must survive the kill.
@@ -205,16 +185,13 @@ async fn kill_9_under_heavy_traffic_leaves_whole_lines_and_every_published_line(
     // written just before the kill, the part a buffered writer would lose.
     let clients: Vec<_> = (0..8)
         .map(|_| {
-            let url = format!("{}/v1/messages", tc.proxy_url());
+            let proxy = tc.proxy_url();
             tokio::spawn(async move {
                 let mut events = 0usize;
                 loop {
-                    let response = client()
-                        .post(&url)
-                        .header("x-mock-scenario", "bench")
+                    let response = scenario(&proxy, "bench")
                         .header("x-mock-count", "200")
                         .header("x-mock-interval-us", "1000")
-                        .body(r#"{"model":"m","stream":true}"#)
                         .send()
                         .await;
                     let Ok(mut response) = response else { break };

@@ -1,16 +1,19 @@
 //! `trace_claude export` and the download endpoints, run as a user runs
 //! them, on logs the real proxy recorded from the mock upstream.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use testkit::mock::TOOL_INPUT_COMMAND;
-use testkit::{script, MockUpstream, TraceClaude};
+use testkit::{client, ended_events, script, MockUpstream, TraceClaude};
+
+use crate::util::{
+    assert_one_line_error, bin, claude_request, run, stderr, API_KEY as KEY, THINKING_TOOL_DELTAS,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
-const KEY: &str = "sk-ant-api03-SECRETSECRETSECRETSECRET-WXYZ";
 const MODEL: &str = "claude-sonnet-4-5";
 /// Words of the user's that `--redact-bodies` must remove, wherever they are.
 const PRIVATE: &[&str] = &[
@@ -26,21 +29,8 @@ const PRIVATE: &[&str] = &[
     "c2lnbmF0dXJl",
 ];
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
 fn export(args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("export")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    run(std::iter::once("export").chain(args.iter().copied()))
 }
 
 /// Runs an export that must succeed silently, returning its stdout.
@@ -61,18 +51,28 @@ fn tools() -> Value {
             "required": ["command"]}}])
 }
 
-fn request_body() -> String {
+/// The request every flow sends, with these words in its four places of text.
+fn conversation(system: &str, prompt: &str, input: &str, output: &str) -> Value {
     json!({
         "model": MODEL, "max_tokens": 64, "stream": true,
-        "system": [{"type": "text", "text": "SECRET-SYSTEM prompt"}],
+        "system": [{"type": "text", "text": system}],
         "tools": tools(),
         "messages": [
-            {"role": "user", "content": [{"type": "text", "text": "SECRET-PROMPT please"}]},
+            {"role": "user", "content": [{"type": "text", "text": prompt}]},
             {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_0",
-                "name": "Bash", "input": {"command": "SECRET-INPUT"}}]},
+                "name": "Bash", "input": {"command": input}}]},
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_0",
-                "content": "SECRET-TOOL-OUTPUT"}]}]
+                "content": output}]}]
     })
+}
+
+fn request_body() -> String {
+    conversation(
+        "SECRET-SYSTEM prompt",
+        "SECRET-PROMPT please",
+        "SECRET-INPUT",
+        "SECRET-TOOL-OUTPUT",
+    )
     .to_string()
 }
 
@@ -113,33 +113,11 @@ impl Recording {
 }
 
 async fn post(proxy: &str, scenario: &str) -> reqwest::Response {
-    let mut req = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(format!("{proxy}/v1/messages?beta=true"))
-        .header("x-mock-scenario", scenario)
-        .header("x-api-key", KEY)
-        .header("content-type", "application/json");
+    let mut req = claude_request(proxy, scenario);
     if scenario == "json" {
         req = req.header("x-mock-encoding", "gzip");
     }
     req.body(request_body()).send().await.unwrap()
-}
-
-fn finished_flows(events: &[Value]) -> usize {
-    let mut done: Vec<&Value> = events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e["type"].as_str(),
-                Some("stream_end" | "response" | "error")
-            )
-        })
-        .map(|e| &e["flow_id"])
-        .collect();
-    done.dedup();
-    done.len()
 }
 
 async fn record() -> Recording {
@@ -151,11 +129,11 @@ async fn record() -> Recording {
         assert_eq!(response.status().as_u16(), *status, "{scenario}");
         received.push(response.bytes().await.unwrap().to_vec());
     }
-    tc.wait_for(WAIT, |events| finished_flows(events) == SCENARIOS.len());
+    tc.wait_for(WAIT, |events| ended_events(events) == SCENARIOS.len());
     // Nothing listens on port 1: the proxy answers 502 itself.
     let dead = TraceClaude::start(bin(), "http://127.0.0.1:1", &[]).unwrap();
     assert_eq!(post(&dead.proxy_url(), "text").await.status(), 502);
-    dead.wait_for(WAIT, |events| finished_flows(events) == 1);
+    dead.wait_for(WAIT, |events| ended_events(events) == 1);
     Recording {
         mock_addr: mock.addr.to_string(),
         _mock: mock,
@@ -362,17 +340,12 @@ async fn redact_bodies_keeps_the_shape_and_removes_the_words() {
         serde_json::from_str(entries[0]["request"]["postData"]["text"].as_str().unwrap()).unwrap();
     assert_eq!(
         sent,
-        json!({
-            "model": MODEL, "max_tokens": 64, "stream": true,
-            "system": [{"type": "text", "text": "[removed: 20 chars]"}],
-            "tools": tools(),
-            "messages": [
-                {"role": "user", "content": [{"type": "text", "text": "[removed: 20 chars]"}]},
-                {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_0",
-                    "name": "Bash", "input": {"command": "[removed: 12 chars]"}}]},
-                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_0",
-                    "content": "[removed: 18 chars]"}]}]
-        })
+        conversation(
+            "[removed: 20 chars]",
+            "[removed: 20 chars]",
+            "[removed: 12 chars]",
+            "[removed: 18 chars]"
+        )
     );
     // Text deltas, and the stream text rebuilt from them.
     let deltas: Vec<Value> = entries[0]["_sse"]
@@ -408,16 +381,7 @@ async fn redact_bodies_keeps_the_shape_and_removes_the_words() {
         .iter()
         .map(|d| d["delta"]["type"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        kinds,
-        [
-            "thinking_delta",
-            "signature_delta",
-            "input_json_delta",
-            "input_json_delta",
-            "input_json_delta"
-        ]
-    );
+    assert_eq!(kinds, THINKING_TOOL_DELTAS);
     assert_eq!(find("message_delta")[0]["usage"]["output_tokens"], 40);
     assert_eq!(find("message_delta")[0]["delta"]["stop_reason"], "tool_use");
     assert_eq!(
@@ -474,7 +438,7 @@ async fn jsonl_is_the_log_redacted_and_downloads_match_the_command() {
 
     // The web downloads are the command's exports of the same session.
     let name = rec.tc.log_path.file_stem().unwrap().to_str().unwrap();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let client = client();
     let get = |query: String| {
         let client = client.clone();
         let url = format!("{}/api/export/{query}", rec.tc.web_url());
@@ -549,16 +513,7 @@ fn usage_and_file_errors_are_one_line() {
         ),
     ];
     for (args, mentions) in cases {
-        let run = export(&args);
-        assert!(!run.status.success(), "{args:?}");
-        let err = stderr(&run);
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(
-            err.contains(mentions),
-            "{args:?}: {err:?} should mention {mentions:?}"
-        );
-        assert!(!err.contains("panicked"), "{err}");
-        assert!(run.stdout.is_empty());
+        assert_one_line_error(&export(&args), mentions);
         assert!(!out.exists(), "{args:?} left {out_s} behind");
     }
     assert_eq!(

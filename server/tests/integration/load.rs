@@ -4,23 +4,20 @@
 //! and a stream that stalls for a minute between two events and then resumes.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
-use testkit::{client, MockUpstream, TraceClaude};
+use testkit::client;
+
+use crate::util::{mock_and_proxy, read_ok, scenario};
 
 const CLIENTS: usize = 50;
 const DURATION: Duration = Duration::from_secs(60);
 /// Each flow: this many deltas, one every 10 ms (a second of streaming).
 const EVENTS_PER_FLOW: usize = 100;
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
 
 /// Streams one flow; returns the number of SSE events received, counted by
 /// their terminating blank line across any chunk boundaries.
@@ -51,8 +48,7 @@ async fn one_flow(client: &reqwest::Client, url: &str, id: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_clients_streaming_for_a_minute_are_logged_complete_and_memory_returns() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let url = format!("{}/v1/messages", tc.proxy_url());
     // Warm up (the first flow sets up the client pool and the recorder).
     one_flow(&client(), &url, "warmup").await;
@@ -163,15 +159,11 @@ async fn fifty_clients_streaming_for_a_minute_are_logged_complete_and_memory_ret
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stream_that_stalls_for_a_minute_resumes_and_is_logged_complete() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let stall = Duration::from_secs(61);
     let started = Instant::now();
-    let mut response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "stall")
+    let mut response = scenario(&tc.proxy_url(), "stall")
         .header("x-mock-stall-ms", stall.as_millis().to_string())
-        .body(r#"{"model":"m","stream":true}"#)
         .send()
         .await
         .unwrap();
@@ -185,14 +177,8 @@ async fn a_stream_that_stalls_for_a_minute_resumes_and_is_logged_complete() {
 
     // During the stall, other flows are served as usual.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let other = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "text")
-        .body(r#"{"model":"m","stream":true}"#)
-        .send()
-        .await
-        .unwrap();
-    assert!(other.text().await.unwrap().contains("message_stop"));
+    let other = read_ok(scenario(&tc.proxy_url(), "text")).await;
+    assert!(other.contains("message_stop"));
 
     while let Some(chunk) = response.chunk().await.unwrap() {
         text.push_str(&String::from_utf8_lossy(&chunk));

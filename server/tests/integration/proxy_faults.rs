@@ -1,19 +1,16 @@
 //! Failures on either side: the client gets what an HTTP client expects, the
 //! log says what happened, and the proxy keeps serving.
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
-use testkit::{client, MockUpstream, TraceClaude};
+use testkit::{client, TraceClaude};
+
+use crate::util::{assert_413, bin, mock_and_proxy, scenario, STREAM_BODY};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
 
 fn error_events(events: &[Value]) -> Vec<&Value> {
     events.iter().filter(|e| e["type"] == "error").collect()
@@ -30,7 +27,7 @@ async fn an_unreachable_upstream_gives_a_502_with_an_anthropic_error_and_an_erro
     let tc = TraceClaude::start(bin(), &upstream, &[]).unwrap();
     let response = client()
         .post(format!("{}/v1/messages", tc.proxy_url()))
-        .body(r#"{"model":"m","stream":true}"#)
+        .body(STREAM_BODY)
         .send()
         .await
         .unwrap();
@@ -56,15 +53,8 @@ async fn an_unreachable_upstream_gives_a_502_with_an_anthropic_error_and_an_erro
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_upstream_reset_mid_stream_ends_the_client_stream_and_is_logged() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
-    let mut response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "reset")
-        .body(r#"{"model":"m","stream":true}"#)
-        .send()
-        .await
-        .unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
+    let mut response = scenario(&tc.proxy_url(), "reset").send().await.unwrap();
     assert_eq!(response.status(), 200);
     let mut received = Vec::new();
     let outcome = loop {
@@ -100,9 +90,7 @@ async fn an_upstream_reset_mid_stream_ends_the_client_stream_and_is_logged() {
     );
 
     // The proxy goes on serving.
-    let again = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "json")
+    let again = scenario(&tc.proxy_url(), "json")
         .body("{}")
         .send()
         .await
@@ -112,14 +100,10 @@ async fn an_upstream_reset_mid_stream_ends_the_client_stream_and_is_logged() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_gone_mid_stream_cancels_the_upstream_request_and_is_logged() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
-    let mut response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "slow")
+    let (mock, tc) = mock_and_proxy().await;
+    let mut response = scenario(&tc.proxy_url(), "slow")
         .header("x-mock-count", "400")
         .header("x-mock-interval-ms", "25")
-        .body(r#"{"model":"m","stream":true}"#)
         .send()
         .await
         .unwrap();
@@ -153,9 +137,8 @@ async fn a_client_gone_mid_stream_cancels_the_upstream_request_and_is_logged() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_body_over_the_limit_is_refused_clearly_and_logged() {
     // The limit is large (256 MiB); a client that claims more is refused early.
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mock, tc) = mock_and_proxy().await;
+    use tokio::io::AsyncWriteExt;
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", tc.proxy_port))
         .await
         .unwrap();
@@ -164,14 +147,7 @@ async fn a_request_body_over_the_limit_is_refused_clearly_and_logged() {
         300u64 * 1024 * 1024
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(WAIT, stream.read(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..n]);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("exceeds the proxy's limit"), "{answer}");
+    assert_413(&mut stream, WAIT).await;
     let events = tc.wait_for(WAIT, |e| !error_events(e).is_empty());
     assert_eq!(events.last().unwrap()["stage"], "request");
     assert_eq!(events.last().unwrap()["status_code"], 413);

@@ -1,37 +1,16 @@
 //! Flows and sessions over the web API: `view` over saved logs and `listen`
 //! over its live one, as the UI asks for them.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 use testkit::session_gen::{write_session, Shape};
 use testkit::{MockUpstream, TraceClaude, Viewer};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-async fn get(url: &str) -> (u16, String) {
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(url)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
-
-async fn get_json(url: &str) -> Value {
-    let (status, body) = get(url).await;
-    assert_eq!(status, 200, "{url}: {body}");
-    serde_json::from_str(&body).unwrap()
-}
+use crate::util::{assert_one_line_error, bin, get, get_json, read_ok, scenario};
 
 fn small_log(dir: &Path, name: &str, flows: usize) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -157,18 +136,12 @@ async fn listen_lists_its_live_session_first_and_older_ones_after() {
     let sessions = tempfile::tempdir().unwrap();
     small_log(sessions.path(), "session_20200101_000000.jsonl", 4);
     let tc = TraceClaude::start_with_sessions(bin(), &upstream.url(), sessions.path()).unwrap();
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    client
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "text")
-        .header("x-claude-code-session-id", "cc-1")
-        .body(r#"{"model":"claude-haiku-4-5","stream":true,"messages":[]}"#)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    read_ok(
+        scenario(&tc.proxy_url(), "text")
+            .header("x-claude-code-session-id", "cc-1")
+            .body(r#"{"model":"claude-haiku-4-5","stream":true,"messages":[]}"#),
+    )
+    .await;
     tc.wait_for(Duration::from_secs(10), |events| {
         events.iter().any(|e| e["type"] == "stream_end")
     });
@@ -193,33 +166,21 @@ async fn listen_lists_its_live_session_first_and_older_ones_after() {
 
 #[test]
 fn view_refuses_a_missing_file_or_a_bad_price_table_in_one_line() {
+    let view = |args: &[&OsStr]| {
+        let mut all: Vec<&OsStr> = vec![OsStr::new("view")];
+        all.extend_from_slice(args);
+        all.extend(["--web-port", "0"].map(OsStr::new));
+        crate::util::run(all)
+    };
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.jsonl");
-    let out = Command::new(bin())
-        .arg("view")
-        .arg(&missing)
-        .args(["--web-port", "0"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("nope.jsonl"), "{stderr}");
+    assert_one_line_error(&view(&[missing.as_os_str()]), "nope.jsonl");
 
     let log = small_log(dir.path(), "session_p.jsonl", 1);
     let prices = dir.path().join("prices.json");
     std::fs::write(&prices, "{ not json").unwrap();
-    let out = Command::new(bin())
-        .arg("view")
-        .arg(&log)
-        .args(["--web-port", "0", "--prices"])
-        .arg(&prices)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("prices.json"), "{stderr}");
+    assert_one_line_error(
+        &view(&[log.as_os_str(), OsStr::new("--prices"), prices.as_os_str()]),
+        "prices.json",
+    );
 }

@@ -7,20 +7,14 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use testkit::binary::{flow_events, shape};
 use testkit::script::{self, Encoding};
-use testkit::{client, MockUpstream, TraceClaude};
+use testkit::{client, TraceClaude};
+
+use crate::util::{bin, claude_request, mock_and_proxy, sse_data, API_KEY, THINKING_TOOL_DELTAS};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
 async fn post(tc: &TraceClaude, scenario: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    let mut req = client()
-        .post(format!("{}/v1/messages?beta=true", tc.proxy_url()))
-        .header("x-mock-scenario", scenario)
-        .header("x-api-key", "sk-ant-api03-SECRETSECRETSECRETSECRET-WXYZ")
-        .header("content-type", "application/json");
+    let mut req = claude_request(&tc.proxy_url(), scenario);
     for (k, v) in extra {
         req = req.header(*k, *v);
     }
@@ -32,42 +26,12 @@ async fn post(tc: &TraceClaude, scenario: &str, extra: &[(&str, &str)]) -> reqwe
 
 /// Waits until the flow of the `n`-th request (0-based) is finished in the log.
 fn finished_flow(tc: &TraceClaude, n: usize) -> (String, Vec<Value>) {
-    let events = tc.wait_for(WAIT, |events| {
-        let requests: Vec<&Value> = events.iter().filter(|e| e["type"] == "request").collect();
-        requests.get(n).is_some_and(|r| {
-            events.iter().any(|e| {
-                e["flow_id"] == r["flow_id"]
-                    && matches!(
-                        e["type"].as_str(),
-                        Some("stream_end" | "response" | "error")
-                    )
-            })
-        })
-    });
-    let flow = events
-        .iter()
-        .filter(|e| e["type"] == "request")
-        .nth(n)
-        .unwrap()["flow_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let flow_events = flow_events(&events, &flow).into_iter().cloned().collect();
-    (flow, flow_events)
-}
-
-fn sse_data(events: &[Value], name: &str) -> Vec<Value> {
-    events
-        .iter()
-        .filter(|e| e["type"] == "sse" && e["event"] == name)
-        .map(|e| e["data"].clone())
-        .collect()
+    crate::util::finished_flow(tc, n, WAIT)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streaming_text_reaches_the_client_byte_for_byte_and_every_event_is_logged() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let response = post(&tc, "text", &[]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
@@ -126,8 +90,7 @@ async fn streaming_text_reaches_the_client_byte_for_byte_and_every_event_is_logg
 
 #[tokio::test(flavor = "multi_thread")]
 async fn thinking_and_tool_use_with_split_input_json_are_logged_as_sent() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let body = post(&tc, "thinking_tool", &[]).await.bytes().await.unwrap();
     assert!(String::from_utf8_lossy(&body).contains("input_json_delta"));
     let (_, events) = finished_flow(&tc, 0);
@@ -140,16 +103,7 @@ async fn thinking_and_tool_use_with_split_input_json_are_logged_as_sent() {
         .iter()
         .map(|d| d["delta"]["type"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        kinds,
-        [
-            "thinking_delta",
-            "signature_delta",
-            "input_json_delta",
-            "input_json_delta",
-            "input_json_delta"
-        ]
-    );
+    assert_eq!(kinds, THINKING_TOOL_DELTAS);
     let joined: String = deltas
         .iter()
         .filter_map(|d| d["delta"]["partial_json"].as_str())
@@ -164,8 +118,7 @@ async fn thinking_and_tool_use_with_split_input_json_are_logged_as_sent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn non_streaming_responses_are_logged_whole_as_json() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let response = post(&tc, "json", &[]).await;
     assert_eq!(response.status(), 200);
     let got: Value = response.json().await.unwrap();
@@ -180,8 +133,7 @@ async fn non_streaming_responses_are_logged_whole_as_json() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn compressed_streams_pass_through_as_sent_and_are_logged_decoded() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let frames: Vec<Vec<u8>> = script::text_stream("claude-sonnet-4-5", &["Hello", " world"])
         .iter()
         .map(script::frame)
@@ -229,8 +181,7 @@ async fn compressed_streams_pass_through_as_sent_and_are_logged_decoded() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_content_encoding_passes_through_and_is_logged_as_received() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let response = post(&tc, "json", &[("x-mock-label-encoding", "compress")]).await;
     assert_eq!(response.headers()["content-encoding"], "compress");
     let body: Value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
@@ -254,8 +205,7 @@ async fn an_unknown_content_encoding_passes_through_and_is_logged_as_received() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn upstream_errors_pass_through_untouched_and_are_logged_with_their_bodies() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let response = post(&tc, "overloaded", &[]).await;
     assert_eq!(response.status(), 529);
     let body: Value = response.json().await.unwrap();
@@ -281,8 +231,7 @@ async fn upstream_errors_pass_through_untouched_and_are_logged_with_their_bodies
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stream_delivered_one_byte_at_a_time_gives_the_same_events() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let body = post(&tc, "bytewise", &[]).await.bytes().await.unwrap();
     let expected = script::encode(&script::text_stream(
         "claude-sonnet-4-5",
@@ -303,8 +252,7 @@ async fn a_stream_delivered_one_byte_at_a_time_gives_the_same_events() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_method_path_query_and_header_is_forwarded_with_the_upstreams_host() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let c = client();
     let head = c.head(format!("{}/", tc.proxy_url())).send().await.unwrap();
     assert_eq!(head.status(), 200);
@@ -359,8 +307,7 @@ async fn every_method_path_query_and_header_is_forwarded_with_the_upstreams_host
 
 #[tokio::test(flavor = "multi_thread")]
 async fn binary_bodies_are_logged_as_marked_base64() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     client()
         .post(format!("{}/upload", tc.proxy_url()))
         .header("x-mock-scenario", "echo")
@@ -377,8 +324,7 @@ async fn binary_bodies_are_logged_as_marked_base64() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_clients_get_their_own_flows_and_lines_never_interleave() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     const CLIENTS: usize = 24;
     let mut tasks = Vec::new();
     for i in 0..CLIENTS {
@@ -443,8 +389,7 @@ async fn concurrent_clients_get_their_own_flows_and_lines_never_interleave() {
 #[tokio::test(flavor = "multi_thread")]
 async fn credentials_are_redacted_by_default_and_the_log_is_private() {
     use std::os::unix::fs::PermissionsExt;
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     post(
         &tc,
         "json",
@@ -466,10 +411,7 @@ async fn credentials_are_redacted_by_default_and_the_log_is_private() {
             && !raw.contains("abcdefghijklmnop")
     );
     // The upstream still got the real key.
-    assert_eq!(
-        mock.state.requests()[0].header("x-api-key"),
-        Some("sk-ant-api03-SECRETSECRETSECRETSECRET-WXYZ")
-    );
+    assert_eq!(mock.state.requests()[0].header("x-api-key"), Some(API_KEY));
 
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&tc.log_path), 0o600);
@@ -478,8 +420,5 @@ async fn credentials_are_redacted_by_default_and_the_log_is_private() {
     let plain = TraceClaude::start(bin(), &mock.url(), &["--no-redact"]).unwrap();
     post(&plain, "json", &[]).await;
     let (_, events) = finished_flow(&plain, 0);
-    assert_eq!(
-        events[0]["headers"]["x-api-key"],
-        "sk-ant-api03-SECRETSECRETSECRETSECRET-WXYZ"
-    );
+    assert_eq!(events[0]["headers"]["x-api-key"], API_KEY);
 }

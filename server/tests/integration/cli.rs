@@ -3,57 +3,37 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use testkit::binary::FREE_PORTS;
 use testkit::{MockUpstream, TraceClaude};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use crate::util::{assert_one_line_error, bin, mock_and_proxy, run, scenario};
 
 /// `trace_claude listen` on free ports, writing into `sessions`, plus `extra`.
-fn listen(sessions: &Path, extra: &[&str]) -> Output {
-    let sessions = sessions.to_str().unwrap();
-    let mut args = vec![
-        "listen",
-        "--port",
-        "0",
-        "--web-port",
-        "0",
-        "--sessions-dir",
-        sessions,
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
+fn listen_command(sessions: &Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(bin());
+    command
+        .arg("listen")
+        .args(FREE_PORTS)
+        .arg("--sessions-dir")
+        .arg(sessions)
+        .args(extra)
+        .stdin(Stdio::null());
+    command
 }
 
-/// A failed command prints exactly one line, no panic, and exits non-zero.
-fn assert_one_line_error(out: &Output, mentions: &str) {
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains(mentions),
-        "{stderr:?} should mention {mentions:?}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
+fn listen(sessions: &Path, extra: &[&str]) -> Output {
+    listen_command(sessions, extra).output().unwrap()
 }
 
 #[test]
 fn help_lists_the_commands_and_flags() {
-    let out = run(&["--help"]);
+    let out = run(["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for word in ["listen", "run"] {
         assert!(text.contains(word), "{text}");
     }
-    let out = run(&["listen", "--help"]);
+    let out = run(["listen", "--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
     for flag in [
         "--port",
@@ -71,9 +51,9 @@ fn help_lists_the_commands_and_flags() {
 
 #[test]
 fn usage_errors_are_one_line() {
-    assert_one_line_error(&run(&["listen", "--bogus"]), "--bogus");
-    assert_one_line_error(&run(&["listen", "--port", "seventy"]), "seventy");
-    assert_one_line_error(&run(&["frobnicate"]), "frobnicate");
+    assert_one_line_error(&run(["listen", "--bogus"]), "--bogus");
+    assert_one_line_error(&run(["listen", "--port", "seventy"]), "seventy");
+    assert_one_line_error(&run(["frobnicate"]), "frobnicate");
 }
 
 #[test]
@@ -82,16 +62,7 @@ fn a_bad_upstream_url_is_one_line() {
     let sessions = dir.path().join("s");
     let out = listen(&sessions, &["--upstream", "not a url"]);
     assert_one_line_error(&out, "not a url");
-    let out = Command::new(bin())
-        .args([
-            "listen",
-            "--port",
-            "0",
-            "--web-port",
-            "0",
-            "--sessions-dir",
-            sessions.to_str().unwrap(),
-        ])
+    let out = listen_command(&sessions, &[])
         .env("TRACE_CLAUDE_UPSTREAM", "ftp://example.com")
         .output()
         .unwrap();
@@ -108,7 +79,7 @@ fn a_port_in_use_is_one_line() {
     let port = taken.local_addr().unwrap().port().to_string();
     let dir = tempfile::tempdir().unwrap();
     let sessions = dir.path().to_str().unwrap();
-    let out = run(&[
+    let out = run([
         "listen",
         "--port",
         &port,
@@ -119,7 +90,7 @@ fn a_port_in_use_is_one_line() {
     ]);
     assert_one_line_error(&out, &format!("127.0.0.1:{port}"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
-    let out = run(&[
+    let out = run([
         "listen",
         "--port",
         "0",
@@ -145,8 +116,7 @@ fn an_unwritable_sessions_dir_is_one_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_banner_names_the_real_ports_and_log_and_ctrl_c_flushes_and_exits_0() {
-    let mock = MockUpstream::start().await.unwrap();
-    let mut tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, mut tc) = mock_and_proxy().await;
     assert_eq!(tc.banner.len(), 6, "{:?}", tc.banner);
     assert_eq!(tc.banner[3], "Run claude with:");
     assert_eq!(
@@ -172,9 +142,7 @@ async fn the_banner_names_the_real_ports_and_log_and_ctrl_c_flushes_and_exits_0(
     assert!(tc.log_path.exists());
 
     // A slow stream still open when Ctrl+C comes: what was forwarded is in the log.
-    let mut response = reqwest::Client::new()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "slow")
+    let mut response = scenario(&tc.proxy_url(), "slow")
         .header("x-mock-count", "200")
         .header("x-mock-interval-ms", "20")
         .body("{}")

@@ -1,33 +1,21 @@
 //! `trace_claude stats`, run as a user runs it, on session logs written here.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{json, Value};
+
+use crate::util::{assert_one_line_error, run, stderr, stdout};
 
 const SONNET: &str = "claude-sonnet-4-5-20250929";
 const HAIKU: &str = "claude-haiku-4-5-20251001";
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
 fn stats(args: &[&Path], flags: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("stats")
-        .args(flags)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let flags = flags.iter().map(OsStr::new);
+    run(std::iter::once(OsStr::new("stats"))
+        .chain(flags)
+        .chain(args.iter().map(|a| a.as_os_str())))
 }
 
 fn stats_json(files: &[&Path], flags: &[&str]) -> Value {
@@ -36,19 +24,6 @@ fn stats_json(files: &[&Path], flags: &[&str]) -> Value {
     let out = stats(files, &all);
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A failed command prints exactly one line, no panic, and exits non-zero.
-fn assert_one_line_error(out: &Output, mentions: &str) {
-    assert!(!out.status.success());
-    let err = stderr(out);
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(
-        err.contains(mentions),
-        "{err:?} should mention {mentions:?}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(out.stdout.is_empty(), "{}", stdout(out));
 }
 
 fn close(v: &Value, want: f64) -> bool {
@@ -200,6 +175,14 @@ fn a_session() -> Log {
     log
 }
 
+/// `log` written to `session.jsonl` in a fresh directory, which the caller keeps.
+fn session_file(log: &Log) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    log.write(&path);
+    (dir, path)
+}
+
 fn keys(v: &Value) -> Vec<&str> {
     let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     k.sort();
@@ -226,9 +209,7 @@ const MODEL_KEYS: [&str; 15] = [
 
 #[test]
 fn json_gives_tokens_cost_and_latency_per_model_and_in_total() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("session.jsonl");
-    a_session().write(&log);
+    let (_dir, log) = session_file(&a_session());
     let v = stats_json(&[&log], &[]);
 
     assert_eq!(
@@ -290,9 +271,7 @@ fn json_gives_tokens_cost_and_latency_per_model_and_in_total() {
 
 #[test]
 fn the_table_shows_each_model_and_the_total() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("session.jsonl");
-    a_session().write(&log);
+    let (_dir, log) = session_file(&a_session());
     let out = stats(&[&log], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
@@ -326,8 +305,6 @@ fn the_table_shows_each_model_and_the_total() {
 
 #[test]
 fn an_unknown_model_makes_the_cost_unknown_but_says_what_is_known() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("session.jsonl");
     let mut session = a_session();
     session.streamed(
         20000,
@@ -338,7 +315,7 @@ fn an_unknown_model_makes_the_cost_unknown_but_says_what_is_known() {
         500,
         600,
     );
-    session.write(&log);
+    let (_dir, log) = session_file(&session);
 
     let v = stats_json(&[&log], &[]);
     assert_eq!(v["models"]["claude-opus-9"]["cost_usd"], Value::Null);
@@ -426,9 +403,7 @@ fn several_files_add_up() {
 
 #[test]
 fn a_prices_file_replaces_the_built_in_prices() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("session.jsonl");
-    a_session().write(&log);
+    let (dir, log) = session_file(&a_session());
     let prices = dir.path().join("prices.json");
     std::fs::write(
         &prices,
@@ -449,9 +424,7 @@ fn a_prices_file_replaces_the_built_in_prices() {
 
 #[test]
 fn a_bad_prices_file_is_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("session.jsonl");
-    a_session().write(&log);
+    let (dir, log) = session_file(&a_session());
     let bad = dir.path().join("bad-prices.json");
     std::fs::write(&bad, r#"{"version":"1","source":"s","models":[]}"#).unwrap();
     let out = stats(&[&log], &["--prices", bad.to_str().unwrap()]);
@@ -467,9 +440,7 @@ fn a_bad_prices_file_is_one_line() {
 
 #[test]
 fn a_missing_log_is_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("session.jsonl");
-    a_session().write(&log);
+    let (dir, log) = session_file(&a_session());
     let missing: PathBuf = dir.path().join("missing.jsonl");
     let out = stats(&[&log, &missing], &[]);
     assert_one_line_error(&out, "cannot open");
@@ -479,10 +450,7 @@ fn a_missing_log_is_one_line() {
 
 #[test]
 fn help_names_stats_and_the_prices_flags() {
-    let help = |args: &[&str]| {
-        let out = Command::new(bin()).args(args).output().unwrap();
-        stdout(&out)
-    };
+    let help = |args: &[&str]| stdout(&run(args));
     assert!(help(&["--help"]).contains("stats"));
     let text = help(&["stats", "--help"]);
     for flag in ["--json", "--prices", "FILE"] {

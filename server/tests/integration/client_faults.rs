@@ -5,32 +5,25 @@
 //! A client that disconnects mid-stream, and a declared body over the limit,
 //! are in `proxy_faults.rs`.
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use testkit::{client, ended_events as ended, MockUpstream, TraceClaude};
+use testkit::ended_events as ended;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::util::{assert_413, drain, mock_and_proxy, read_ok, scenario};
 
 const WAIT: Duration = Duration::from_secs(20);
 const MIB: u64 = 1 << 20;
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_stops_reading_holds_the_upstream_back_and_memory_stays_bounded() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let total = 48 * MIB;
     let baseline = tc.rss_kib();
-    let mut response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "flood")
+    let response = scenario(&tc.proxy_url(), "flood")
         .header("x-mock-bytes", total.to_string())
-        .body(r#"{"model":"m","stream":true}"#)
         .send()
         .await
         .unwrap();
@@ -62,10 +55,7 @@ async fn a_client_that_stops_reading_holds_the_upstream_back_and_memory_stays_bo
     );
 
     // Then it reads: the stream resumes and runs to its end, whole.
-    let mut received = 0u64;
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        received += chunk.len() as u64;
-    }
+    let received = drain(response, |_| {}).await;
     let event = testkit::mock::flood_event().len() as u64;
     assert_eq!(received, total.div_ceil(event) * event);
     let log = tc.wait_for_text(Duration::from_secs(60), |t| {
@@ -85,13 +75,10 @@ async fn a_client_that_stops_reading_holds_the_upstream_back_and_memory_stays_bo
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_100_mb_request_body_is_forwarded_whole_and_logged_whole() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let content = "c".repeat(100 * MIB as usize);
     let body = format!(r#"{{"model":"m","messages":[{{"role":"user","content":"{content}"}}]}}"#);
-    let response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "echo")
+    let response = scenario(&tc.proxy_url(), "echo")
         .body(body.clone())
         .send()
         .await
@@ -132,8 +119,7 @@ async fn raw_exchange(port: u16, bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn garbage_instead_of_http_gets_a_400_and_the_proxy_goes_on() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let garbage: [&[u8]; 4] = [
         // A TLS ClientHello: a client that thinks the proxy speaks HTTPS.
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
@@ -148,14 +134,8 @@ async fn garbage_instead_of_http_gets_a_400_and_the_proxy_goes_on() {
             "{bytes:?} got {answer:?}"
         );
     }
-    let response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "text")
-        .body(r#"{"model":"m","stream":true}"#)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.text().await.unwrap().contains("message_stop"));
+    let text = read_ok(scenario(&tc.proxy_url(), "text")).await;
+    assert!(text.contains("message_stop"));
     let events = tc.wait_for(WAIT, |e| ended(e) == 1);
     assert_eq!(events[0]["type"], "request");
     assert!(mock.state.requests().len() == 1, "no garbage went upstream");
@@ -163,8 +143,7 @@ async fn garbage_instead_of_http_gets_a_400_and_the_proxy_goes_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn request_heads_within_generous_limits_pass_and_past_them_get_431() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let head = |headers: usize, size: usize| {
         let mut text = String::from("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nx-mock-scenario: echo\r\nContent-Length: 2\r\nConnection: close\r\n");
         for i in 0..headers {
@@ -196,8 +175,7 @@ async fn request_heads_within_generous_limits_pass_and_past_them_get_431() {
 async fn a_chunked_request_body_growing_past_the_limit_gets_413_and_goes_nowhere() {
     // No Content-Length to refuse early: the proxy must stop at the limit
     // (256 MiB) as the body streams in, not hold whatever the client sends.
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", tc.proxy_port))
         .await
         .unwrap();
@@ -220,14 +198,7 @@ async fn a_chunked_request_body_growing_past_the_limit_gets_413_and_goes_nowhere
         }
         (sent, None)
     });
-    let mut answer = vec![0u8; 4096];
-    let n = tokio::time::timeout(Duration::from_secs(60), reader.read(&mut answer))
-        .await
-        .unwrap()
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer[..n]);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("exceeds the proxy's limit"), "{answer}");
+    assert_413(&mut reader, Duration::from_secs(60)).await;
     drop(reader);
     let (sent, _) = sender.await.unwrap();
     assert!(

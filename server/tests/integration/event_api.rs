@@ -1,27 +1,15 @@
 //! The event API on the web port: events so far, live events, and who may ask.
 
-use std::path::Path;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::Value;
-use testkit::{client, MockUpstream, TraceClaude};
+use testkit::{client, TraceClaude};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
+use crate::util::{get_json, mock_and_proxy, read_ok, scenario};
 
 async fn send_text(tc: &TraceClaude) {
-    client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "text")
-        .body(r#"{"model":"m","stream":true}"#)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    read_ok(scenario(&tc.proxy_url(), "text")).await;
 }
 
 /// Reads SSE messages (line number, data) from the live stream until `n`
@@ -74,31 +62,16 @@ async fn read_messages(response: reqwest::Response, session: &str, n: usize) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn events_so_far_equal_the_log_and_live_events_follow_without_gaps() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     send_text(&tc).await;
     let logged = tc.wait_for(Duration::from_secs(10), |e| {
         e.iter().any(|e| e["type"] == "stream_end")
     });
 
-    let so_far: Vec<Value> = client()
-        .get(format!("{}/api/events", tc.web_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(so_far, logged);
-    let after: Vec<Value> = client()
-        .get(format!("{}/api/events?after=3", tc.web_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(after, logged[3..]);
+    let so_far = get_json(&format!("{}/api/events", tc.web_url())).await;
+    assert_eq!(so_far, Value::from(logged.clone()));
+    let after = get_json(&format!("{}/api/events?after=3", tc.web_url())).await;
+    assert_eq!(after, Value::from(logged[3..].to_vec()));
 
     // A subscriber from the start gets the old events, then new ones live.
     let live = client()
@@ -146,8 +119,7 @@ async fn events_so_far_equal_the_log_and_live_events_follow_without_gaps() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn foreign_hosts_and_cross_origin_callers_are_refused() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let url = format!("{}/api/events", tc.web_url());
     let ok = client().get(&url).send().await.unwrap();
     assert_eq!(ok.status(), 200);

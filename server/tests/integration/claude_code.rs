@@ -58,12 +58,7 @@ async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answer
         std::env::var("PATH").unwrap_or_default()
     );
     let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(
-        Path::new(env!("CARGO_BIN_EXE_trace_claude")),
-        &mock.url(),
-        &[],
-    )
-    .unwrap();
+    let tc = TraceClaude::start(crate::util::bin(), &mock.url(), &[]).unwrap();
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
 

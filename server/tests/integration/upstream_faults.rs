@@ -5,54 +5,25 @@
 //! Refused connections and resets mid-stream are in `proxy_faults.rs`; a
 //! stall of a minute is in `load.rs`, where it runs beside the load test.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
 use testkit::binary::{flow_events, shape};
 use testkit::mock::INVALID_SSE;
-use testkit::{client, MockUpstream, TraceClaude};
+use testkit::{ended_events as finished, TraceClaude};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::util::{bin, drain, mock_and_proxy, scenario};
 
 const WAIT: Duration = Duration::from_secs(20);
 const MIB: u64 = 1 << 20;
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
-
-async fn post(tc: &TraceClaude, scenario: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    let mut request = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", scenario)
-        .body(r#"{"model":"m","stream":true}"#);
+async fn post(tc: &TraceClaude, name: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = scenario(&tc.proxy_url(), name);
     for (name, value) in extra {
         request = request.header(*name, *value);
     }
     request.send().await.unwrap()
-}
-
-/// Reads a response body to its end, counting bytes; calls `each` on every chunk.
-async fn drain(mut response: reqwest::Response, mut each: impl FnMut(&[u8])) -> u64 {
-    let mut total = 0u64;
-    while let Some(chunk) = response.chunk().await.unwrap() {
-        total += chunk.len() as u64;
-        each(&chunk);
-    }
-    total
-}
-
-/// How many flows of the log have ended: in `stream_end`, `response`, or an
-/// `error` other than a note that the log could not decode something.
-fn finished(events: &[Value]) -> usize {
-    events
-        .iter()
-        .filter(|e| match e["type"].as_str() {
-            Some("stream_end" | "response") => true,
-            Some("error") => e["stage"] != "decode",
-            _ => false,
-        })
-        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -82,8 +53,7 @@ async fn an_upstream_name_that_resolves_to_nothing_gives_a_502_and_the_proxy_goe
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_sse_reaches_the_client_byte_for_byte_and_is_logged_as_it_came() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let response = post(&tc, "invalid_sse", &[]).await;
     assert_eq!(response.status(), 200);
     let body = response.bytes().await.unwrap();
@@ -126,8 +96,7 @@ async fn invalid_sse_reaches_the_client_byte_for_byte_and_is_logged_as_it_came()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_100_mb_sse_line_streams_through_whole_and_the_log_keeps_a_bounded_part() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let size = 100 * MIB;
     let response = post(&tc, "long_line", &[("x-mock-bytes", &size.to_string())]).await;
     assert_eq!(response.status(), 200);
@@ -188,8 +157,7 @@ async fn a_100_mb_sse_line_streams_through_whole_and_the_log_keeps_a_bounded_par
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_100_mb_response_body_streams_through_and_is_logged_whole() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let size = 100 * MIB;
     let response = post(&tc, "big", &[("x-mock-bytes", &size.to_string())]).await;
     assert_eq!(response.status(), 200);

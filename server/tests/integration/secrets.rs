@@ -10,11 +10,9 @@ use std::time::Duration;
 
 use testkit::{client, ended_events as ended, MockUpstream, TraceClaude};
 
-const WAIT: Duration = Duration::from_secs(20);
+use crate::util::{bin, mock_and_proxy, read_ok, scenario};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
+const WAIT: Duration = Duration::from_secs(20);
 
 /// Every secret holds this marker in its middle; redaction keeps only a
 /// 4-character tail, so the marker must appear nowhere.
@@ -76,8 +74,7 @@ async fn api_answers(tc: &TraceClaude) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn credentials_appear_nowhere_in_the_log_the_api_or_stderr_unless_no_redact() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     // A flow that completes (its answer sets a cookie), one cut mid-stream,
     // and one whose upstream cannot be reached: the error messages must not
     // carry the request's URL with its keys.
@@ -149,8 +146,7 @@ fn connects(addr: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn both_servers_listen_on_loopback_only_unless_bind_says_otherwise_with_a_warning() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (mock, tc) = mock_and_proxy().await;
     // 127.0.0.2 is this machine too, but not the address listened on: a
     // server bound to every address would answer there.
     for port in [tc.proxy_port, tc.web_port] {
@@ -179,10 +175,9 @@ async fn both_servers_listen_on_loopback_only_unless_bind_says_otherwise_with_a_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_trusts_no_other_origin_and_never_serves_traffic_as_html() {
-    let mock = MockUpstream::start().await.unwrap();
-    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let (_mock, tc) = mock_and_proxy().await;
     let payload = "<script>alert('xss')</script><img src=x onerror=alert(1)>";
-    let response = client()
+    client()
         .post(format!("{}/v1/messages?q={payload}", tc.proxy_url()))
         .header("x-mock-scenario", "text")
         .header("x-mock-text", payload)
@@ -190,8 +185,10 @@ async fn the_ui_trusts_no_other_origin_and_never_serves_traffic_as_html() {
         .body(format!(r#"{{"model":"{payload}","stream":true}}"#))
         .send()
         .await
+        .unwrap()
+        .bytes()
+        .await
         .unwrap();
-    response.bytes().await.unwrap();
     tc.wait_for(WAIT, |e| ended(e) == 1);
 
     let web = tc.web_url();
@@ -288,14 +285,7 @@ async fn the_log_is_private_even_with_umask_0_and_nothing_is_written_elsewhere()
     })
     .unwrap();
     assert!(tc.log_path.starts_with(&sessions));
-    let response = client()
-        .post(format!("{}/v1/messages", tc.proxy_url()))
-        .header("x-mock-scenario", "text")
-        .body(r#"{"model":"m","stream":true}"#)
-        .send()
-        .await
-        .unwrap();
-    response.bytes().await.unwrap();
+    read_ok(scenario(&tc.proxy_url(), "text")).await;
     client()
         .get(format!("{}/api/events", tc.web_url()))
         .send()

@@ -1,0 +1,19 @@
+//! The server's integration tests: the real `trace_claude` binary between a
+//! real client and the mock upstream, one module per area. They are one test
+//! binary so that the workspace links them once; [`util`] holds what they share.
+
+mod util;
+
+mod claude_code;
+mod cli;
+mod client_faults;
+mod event_api;
+mod export;
+mod flows_api;
+mod load;
+mod log_faults;
+mod proxy_faults;
+mod proxy_flows;
+mod secrets;
+mod stats;
+mod upstream_faults;

@@ -1,0 +1,75 @@
+//! The answer to a request that names no scenario: what the Messages API
+//! would answer Claude Code, including a Bash tool round trip when the last
+//! user turn contains `TRACE_E2E`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::body::{api_error, empty_response, json_response, stream, MockResponse};
+use super::scenarios::TOOL_INPUT_COMMAND;
+use super::{MockState, SeenRequest};
+use crate::script;
+
+/// Answers `seen`, whose body is `request` and names `model`.
+pub(crate) fn answer(
+    state: &Arc<MockState>,
+    seen: &SeenRequest,
+    request: &Value,
+    model: &str,
+) -> MockResponse {
+    if seen.method != "POST" {
+        return empty_response(200);
+    }
+    if seen.path.starts_with("/v1/messages/count_tokens") {
+        return json_response(200, &json!({"input_tokens": 42}));
+    }
+    if !seen.path.starts_with("/v1/messages") {
+        return api_error(404, "not_found_error", "Not found");
+    }
+    let messages = request["messages"].as_array().cloned().unwrap_or_default();
+    let last_user = messages.iter().rev().find(|m| m["role"] == "user");
+    let tool_result = last_user.and_then(|m| {
+        m["content"]
+            .as_array()?
+            .iter()
+            .find(|b| b["type"] == "tool_result")
+            .map(tool_result_text)
+    });
+    let wants_tool = last_user.is_some_and(|m| m.to_string().contains("TRACE_E2E"))
+        && request["tools"]
+            .as_array()
+            .is_some_and(|tools| tools.iter().any(|t| t["name"] == "Bash"));
+    let streaming = request["stream"].as_bool().unwrap_or(false);
+
+    let answer = match (&tool_result, wants_tool) {
+        (Some(output), _) => format!("The command printed: {}", output.trim()),
+        (None, true) => String::new(),
+        (None, false) => "Hello from the mock upstream.".to_owned(),
+    };
+    if !streaming {
+        return json_response(200, &script::message_json(model, &answer));
+    }
+    let events = if tool_result.is_none() && wants_tool {
+        script::thinking_then_tool_use(
+            model,
+            "Bash",
+            &json!({"command": TOOL_INPUT_COMMAND, "description": "Print the end-to-end marker"}),
+        )
+    } else {
+        script::text_stream(model, &[&answer])
+    };
+    stream(state, &events, None)
+}
+
+fn tool_result_text(block: &Value) -> String {
+    match &block["content"] {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,183 @@
+//! A small Anthropic-shaped upstream on 127.0.0.1, run by the tests.
+//!
+//! Requests choose a behaviour with `x-mock-scenario` (see [`Scenario`]; a
+//! name the mock does not know gets a 400 saying so, never a default);
+//! without the header the mock answers like the Messages API would answer
+//! Claude Code, including a Bash tool round trip when the prompt contains
+//! `TRACE_E2E`.
+//!
+//! This module serves and routes; [`scenarios`] says what each scenario
+//! answers, `claude_like` the answer without one, and `body` how answers go
+//! on the wire.
+
+mod body;
+mod claude_like;
+pub mod scenarios;
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use body::MockResponse;
+pub use scenarios::{flood_event, Scenario, INVALID_SSE, TOOL_INPUT_COMMAND};
+
+/// The zero of the `t` stamps in `bench` events: nanoseconds since this
+/// instant, which the benchmark's client reads in the same process.
+pub fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// A request as the mock received it.
+#[derive(Debug, Clone)]
+pub struct SeenRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl SeenRequest {
+    /// The first header named `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the mock saw and did, for the tests to check.
+#[derive(Default)]
+pub struct MockState {
+    requests: Mutex<Vec<SeenRequest>>,
+    /// Response bodies dropped before their end: the proxy cancelled them.
+    pub streams_cancelled: AtomicUsize,
+    pub streams_completed: AtomicUsize,
+    /// Body bytes the `flood` and `big` scenarios have handed to the
+    /// connection so far: how far a stream got before backpressure held it.
+    pub bytes_sent: AtomicU64,
+}
+
+impl MockState {
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+/// The mock, serving until dropped.
+pub struct MockUpstream {
+    pub addr: SocketAddr,
+    pub state: Arc<MockState>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for MockUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockUpstream {
+    /// Starts the mock on a free port of 127.0.0.1 (call inside a tokio runtime).
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_on(0).await
+    }
+
+    /// Starts the mock on `port` of 127.0.0.1 (0: a free one).
+    pub async fn start_on(port: u16) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(MockState::default());
+        let task = tokio::spawn(serve(listener, Arc::clone(&state)));
+        Ok(MockUpstream { addr, state, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<MockState>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| respond(Arc::clone(&state), req));
+            // More generous than the proxy, so that tests meet the proxy's limits.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .max_headers(1000)
+                .max_buf_size(4 << 20)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Records the request, then answers it as its scenario (or its absence) says.
+async fn respond(
+    state: Arc<MockState>,
+    req: hyper::Request<Incoming>,
+) -> Result<MockResponse, std::io::Error> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    let seen = SeenRequest {
+        method: parts.method.to_string(),
+        path: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    if let Ok(mut requests) = state.requests.lock() {
+        requests.push(seen.clone());
+    }
+    let request_json: Value = serde_json::from_slice(&seen.body).unwrap_or(Value::Null);
+    let model = request_json["model"].as_str().unwrap_or("claude-mock-1");
+
+    let Some(name) = seen.header("x-mock-scenario") else {
+        return Ok(claude_like::answer(&state, &seen, &request_json, model));
+    };
+    let Some(scenario) = Scenario::parse(name) else {
+        return Ok(scenarios::unknown(name));
+    };
+    let mut response = scenarios::answer(&state, &seen, model, scenario);
+    // `x-mock-set-cookie`: any scenario sends the request's cookie back.
+    if let Some(cookie) = seen
+        .header("x-mock-set-cookie")
+        .and(seen.header("cookie"))
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
+        response.headers_mut().insert("set-cookie", cookie);
+    }
+    Ok(response)
+}
