@@ -1,7 +1,7 @@
 //! What a card says at a glance: a badge and a one-line summary per event.
 
 use serde_json::Value;
-use shared::{Body, EventKind};
+use shared::{ApiError, Body, EventKind, SseEventName, Usage};
 
 /// Longest summary shown on a card; the full event is one click away.
 const MAX_SUMMARY_CHARS: usize = 160;
@@ -64,32 +64,30 @@ pub fn summary(kind: &EventKind) -> String {
 }
 
 fn sse_summary(event: &str, data: &Value) -> String {
-    let mut s = event.to_owned();
+    let known = SseEventName::of(event, data);
+    // An unnamed event is shown by the name it resolves to.
+    let mut s = known.map_or_else(|| event.to_owned(), |name| name.as_str().to_owned());
     let mut push = |part: String| {
         s.push(' ');
         s.push_str(&part);
     };
-    match event {
-        "message_start" => {
+    match known {
+        Some(SseEventName::MessageStart) => {
             let message = &data["message"];
             if let Some(model) = message["model"].as_str() {
                 push(model.to_owned());
             }
-            let usage = &message["usage"];
-            if let Some(n) = usage["input_tokens"].as_u64() {
-                push(format!("in={n}"));
-            }
-            if let Some(n) = usage["cache_read_input_tokens"].as_u64().filter(|n| *n > 0) {
-                push(format!("cache_read={n}"));
-            }
-            if let Some(n) = usage["cache_creation_input_tokens"]
-                .as_u64()
-                .filter(|n| *n > 0)
-            {
-                push(format!("cache_write={n}"));
+            if let Some(usage) = Usage::from_json(&message["usage"]) {
+                push(format!("in={}", usage.input_tokens));
+                if usage.cache_read_input_tokens > 0 {
+                    push(format!("cache_read={}", usage.cache_read_input_tokens));
+                }
+                if usage.cache_creation_input_tokens > 0 {
+                    push(format!("cache_write={}", usage.cache_creation_input_tokens));
+                }
             }
         }
-        "content_block_start" => {
+        Some(SseEventName::ContentBlockStart) => {
             let block = &data["content_block"];
             if let Some(kind) = block["type"].as_str() {
                 push(kind.to_owned());
@@ -98,7 +96,7 @@ fn sse_summary(event: &str, data: &Value) -> String {
                 push(name.to_owned());
             }
         }
-        "content_block_delta" => {
+        Some(SseEventName::ContentBlockDelta) => {
             let delta = &data["delta"];
             let kind = delta["type"].as_str().unwrap_or("delta");
             push(kind.to_owned());
@@ -106,32 +104,34 @@ fn sse_summary(event: &str, data: &Value) -> String {
                 "text_delta" => delta["text"].as_str(),
                 "thinking_delta" => delta["thinking"].as_str(),
                 "input_json_delta" => delta["partial_json"].as_str(),
-                "signature_delta" => None,
                 _ => None,
             };
             if let Some(text) = text {
                 push(quote(text));
             }
         }
-        "message_delta" => {
+        Some(SseEventName::MessageDelta) => {
             if let Some(reason) = data["delta"]["stop_reason"].as_str() {
                 push(reason.to_owned());
             }
-            if let Some(n) = data["usage"]["output_tokens"].as_u64() {
-                push(format!("out={n}"));
+            if let Some(usage) = Usage::from_json(&data["usage"]) {
+                push(format!("out={}", usage.output_tokens));
             }
         }
-        "error" => {
-            let error = &data["error"];
-            if let Some(kind) = error["type"].as_str() {
-                push(kind.to_owned());
-            }
-            if let Some(message) = error["message"].as_str() {
-                push(message.to_owned());
+        Some(SseEventName::Error) => {
+            if let Some(error) = ApiError::from_json(data) {
+                push(
+                    error
+                        .kind
+                        .into_iter()
+                        .chain(error.message)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
             }
         }
-        "content_block_stop" | "message_stop" | "ping" => {}
-        _ => match data {
+        Some(SseEventName::ContentBlockStop | SseEventName::MessageStop | SseEventName::Ping) => {}
+        None => match data {
             Value::String(text) if !text.is_empty() => push(quote(text)),
             Value::Null | Value::String(_) => {}
             other => push(other.to_string()),
@@ -146,12 +146,11 @@ fn body_summary(body: &Body) -> String {
         Body::Text(text) => quote(text),
         Body::Binary(bytes) => format!("({} bytes of binary)", bytes.len()),
         Body::Json(json) => {
-            if json["type"] == "error" {
-                let error = &json["error"];
+            if let Some(error) = ApiError::from_json(json) {
                 return format!(
                     "{}: {}",
-                    error["type"].as_str().unwrap_or("error"),
-                    error["message"].as_str().unwrap_or("")
+                    error.kind.as_deref().unwrap_or("error"),
+                    error.message.as_deref().unwrap_or("")
                 );
             }
             if json["type"] == "message" {
@@ -160,8 +159,8 @@ fn body_summary(body: &Body) -> String {
                     s.push(' ');
                     s.push_str(reason);
                 }
-                if let Some(n) = json["usage"]["output_tokens"].as_u64() {
-                    s.push_str(&format!(" out={n}"));
+                if let Some(usage) = Usage::from_json(&json["usage"]) {
+                    s.push_str(&format!(" out={}", usage.output_tokens));
                 }
                 return s;
             }

@@ -243,10 +243,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// An Anthropic-shaped error, so that Claude Code reports it like the API's own.
 fn error_response(status: u16, kind: &str, message: &str) -> hyper::Response<ProxyBody> {
-    let body = serde_json::json!({
-        "type": "error",
-        "error": { "type": kind, "message": message },
-    });
+    let body = shared::ApiError::new(kind, message).to_json();
     let mut response = hyper::Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
     *response.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::BAD_GATEWAY);

@@ -22,7 +22,6 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 pub use recorder::EventSink;
-pub use redact::{is_credential_header, redact_path, redact_value};
 pub use upstream::{Upstream, UpstreamUrlError};
 
 /// Request bodies are read whole before forwarding (the log needs them and the

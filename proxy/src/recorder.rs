@@ -224,7 +224,7 @@ impl<S: EventSink> Recorder<S> {
                         flow_id: flow,
                         method: method.as_str().to_owned(),
                         path: if redact {
-                            redact::redact_path(&path)
+                            shared::secrets::redact_path(&path)
                         } else {
                             path
                         },
@@ -384,7 +384,9 @@ impl<S: EventSink> Recorder<S> {
     fn emit_sse(&mut self, flow: &FlowId, ts: Timestamp) {
         for raw in std::mem::take(&mut self.scratch) {
             let data = serde_json::from_str(&raw.data).unwrap_or(Value::String(raw.data));
-            let event = raw.event.unwrap_or_else(|| "message".to_owned());
+            let event = raw
+                .event
+                .unwrap_or_else(|| shared::anthropic::sse::UNNAMED_EVENT.to_owned());
             let note = (raw.cut > 0).then(|| {
                 format!(
                     "the SSE event {event:?} exceeds the recorder's limit of {} bytes a line and of data; {} bytes of it are left out of the log",

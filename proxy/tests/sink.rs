@@ -28,7 +28,6 @@ impl EventSink for Collect {
 /// A proxy serving on a free port, stopped when dropped.
 struct Running {
     url: String,
-    proxy: Arc<Proxy>,
     events: Arc<Mutex<Vec<Event>>>,
     task: JoinHandle<()>,
 }
@@ -53,7 +52,6 @@ impl Running {
         let task = tokio::spawn(Arc::clone(&proxy).serve(listener));
         Running {
             url,
-            proxy,
             events,
             task,
         }
@@ -67,11 +65,10 @@ impl Running {
     }
 
     /// The events recorded once the flow has ended (the client can read the
-    /// last byte a moment before the proxy sees the body end).
+    /// last byte a moment before the recorder thread hands the end to the sink).
     async fn ended_flow(&self) -> Vec<Event> {
         let start = Instant::now();
         loop {
-            self.proxy.sync().await;
             let events = self.events.lock().unwrap().clone();
             let ended = events.iter().any(|e| {
                 matches!(

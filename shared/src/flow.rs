@@ -10,78 +10,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::anthropic::error::{describe, ApiError};
+use crate::anthropic::{SseEventName, Usage};
 use crate::{Body, ErrorStage, Event, EventKind, FlowId, Request, Timestamp};
-
-/// Token counts of one Messages call, as the API's `usage` object gives them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_input_tokens: u64,
-    /// All cache writes, whatever their lifetime (the API's own total).
-    pub cache_creation_input_tokens: u64,
-    /// The part of `cache_creation_input_tokens` written with the 1-hour
-    /// lifetime (`usage.cache_creation.ephemeral_1h_input_tokens`): it is
-    /// priced higher than the 5-minute writes, so it must be told apart.
-    #[serde(default)]
-    pub cache_creation_1h_input_tokens: u64,
-    /// Server-side web searches (`usage.server_tool_use.web_search_requests`),
-    /// billed per search on top of tokens.
-    #[serde(default)]
-    pub web_search_requests: u64,
-}
-
-impl Usage {
-    /// Reads an API `usage` object; `None` when it is not an object.
-    /// Missing or mistyped counts read as 0.
-    pub fn from_json(usage: &Value) -> Option<Usage> {
-        let mut read = Usage::default();
-        read.update_from_json(usage).then_some(read)
-    }
-
-    /// Overwrites the counts present in an API `usage` object, keeping the
-    /// others: `message_delta` repeats only some of them. Returns false (and
-    /// changes nothing) when `usage` is not an object.
-    pub fn update_from_json(&mut self, usage: &Value) -> bool {
-        let Some(map) = usage.as_object() else {
-            return false;
-        };
-        let count = |v: Option<&Value>| v.and_then(Value::as_u64);
-        if let Some(n) = count(map.get("input_tokens")) {
-            self.input_tokens = n;
-        }
-        if let Some(n) = count(map.get("output_tokens")) {
-            self.output_tokens = n;
-        }
-        if let Some(n) = count(map.get("cache_read_input_tokens")) {
-            self.cache_read_input_tokens = n;
-        }
-        if let Some(n) = count(map.get("cache_creation_input_tokens")) {
-            self.cache_creation_input_tokens = n;
-        }
-        if let Some(n) = count(usage.pointer("/cache_creation/ephemeral_1h_input_tokens")) {
-            self.cache_creation_1h_input_tokens = n;
-        }
-        if let Some(n) = count(usage.pointer("/server_tool_use/web_search_requests")) {
-            self.web_search_requests = n;
-        }
-        true
-    }
-
-    pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cache_read_input_tokens += other.cache_read_input_tokens;
-        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
-        self.cache_creation_1h_input_tokens += other.cache_creation_1h_input_tokens;
-        self.web_search_requests += other.web_search_requests;
-    }
-
-    /// Every prompt token, whether read from the cache, written to it or neither.
-    pub fn total_input_tokens(&self) -> u64 {
-        self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -302,8 +233,8 @@ impl FlowSummary {
     }
 
     fn accept_sse(&mut self, ts: Timestamp, event: &str, data: &Value) {
-        match event {
-            "message_start" => {
+        match SseEventName::of(event, data) {
+            Some(SseEventName::MessageStart) => {
                 if let Some(usage) = data.pointer("/message/usage").and_then(Usage::from_json) {
                     self.usage = Some(usage);
                 }
@@ -311,14 +242,14 @@ impl FlowSummary {
                     self.model = string_at(data, "/message/model");
                 }
             }
-            "content_block_delta" => {
+            Some(SseEventName::ContentBlockDelta) => {
                 let at = self.since_start(ts);
                 if self.ttft_ms.is_none() {
                     self.ttft_ms = at;
                 }
                 self.last_token_ms = at;
             }
-            "message_delta" => {
+            Some(SseEventName::MessageDelta) => {
                 if let Some(reason) = string_at(data, "/delta/stop_reason") {
                     self.stop_reason = Some(reason);
                 }
@@ -331,7 +262,7 @@ impl FlowSummary {
                     }
                 }
             }
-            "error" => self.fail(error_text(data)),
+            Some(SseEventName::Error) => self.fail(error_text(data)),
             _ => {}
         }
     }
@@ -392,18 +323,12 @@ fn string_at(value: &Value, pointer: &str) -> Option<String> {
     value.pointer(pointer)?.as_str().map(str::to_owned)
 }
 
-/// The message of an API error object (`{"type":"error","error":{"type":..,"message":..}}`),
-/// or whatever the body says when it is not shaped like one.
+/// The message of an API error object, or whatever the body says when it
+/// is not shaped like one.
 fn error_text(value: &Value) -> String {
-    if let Some(message) = value.pointer("/error/message").and_then(Value::as_str) {
-        return clip(message);
-    }
-    if let Some(kind) = value.pointer("/error/type").and_then(Value::as_str) {
-        return clip(kind);
-    }
-    match value {
-        Value::String(s) => clip(s),
-        other => clip(&other.to_string()),
+    match ApiError::from_json(value) {
+        Some(error) => clip(error.headline()),
+        None => clip(&describe(value)),
     }
 }
 

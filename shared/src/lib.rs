@@ -4,10 +4,14 @@
 //! proxy, the log writer, the event API and the browser app cannot disagree on it.
 //! Fields may be added over time, never renamed or removed (see SPEC.md).
 //!
+//! The Messages API's own vocabulary (content blocks, usage, API errors,
+//! stream event names) lives in [`anthropic`], which every reading uses.
+//!
 //! Beside it, pure readings of logged events that server and browser both need:
 //! a request as a [`Conversation`], a response [`reassemble`]d, the [`context_diff`]
 //! between two requests, a flow's summary, and what its tokens cost.
 
+pub mod anthropic;
 pub mod api;
 mod body;
 pub mod context_diff;
@@ -22,6 +26,7 @@ mod test_support;
 mod timestamp;
 mod totals;
 
+pub use anthropic::{ApiError, SseEventName, Usage};
 pub use body::Body;
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
@@ -29,7 +34,7 @@ pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
 };
-pub use flow::{FlowState, FlowSummary, RequestFacts, Usage};
+pub use flow::{FlowState, FlowSummary, RequestFacts};
 pub use pricing::{ModelPrice, Prices, PricesError};
 pub use reassemble::{reassemble, Assembled, AssembledBlock};
 pub use timestamp::Timestamp;

@@ -1,5 +1,15 @@
-//! Which header and query parameter names carry credentials: the proxy
-//! redacts them in the log, and the UI leaves them out of what it copies.
+//! Which header and query parameter names carry credentials, and how a
+//! credential is masked: the proxy redacts them in the log, exports redact
+//! them again, and the UI leaves them out of what it copies.
+//!
+//! A masked value keeps enough to tell two keys apart (`sk-ant-…AbCd`).
+
+use crate::Headers;
+
+const TAIL: usize = 4;
+/// Values shorter than this are hidden whole: a 4-character tail would be most of them.
+const MIN_LEN_FOR_TAIL: usize = 12;
+const KNOWN_PREFIXES: &[&str] = &["sk-ant-", "Bearer ", "Basic ", "bearer ", "basic "];
 
 /// Whether a header carries a credential. Besides the well-known names, any
 /// header named like a key, token or secret is treated as one: a false alarm
@@ -58,4 +68,109 @@ pub fn map_query_credentials(path: &str, replace: impl Fn(&str) -> String) -> St
         })
         .collect();
     format!("{base}?{}", params.join("&"))
+}
+
+/// `sk-ant-api03-…` becomes `sk-ant-…AbCd`; short values become `…`.
+///
+/// A value this already produced is returned as is, so that redacting a log
+/// again (an export of an already redacted log) keeps the tails that tell
+/// keys apart. Such a value holds at most its 4-character tail of a secret.
+pub fn redact_value(value: &str) -> String {
+    let prefix = KNOWN_PREFIXES
+        .iter()
+        .find(|p| value.starts_with(*p))
+        .copied()
+        .unwrap_or("");
+    let secret = &value[prefix.len()..];
+    if let Some(tail) = secret.strip_prefix('…') {
+        if tail.chars().count() <= TAIL {
+            return value.to_owned();
+        }
+    }
+    let chars = secret.chars().count();
+    if chars < MIN_LEN_FOR_TAIL {
+        return format!("{prefix}…");
+    }
+    let tail: String = secret.chars().skip(chars - TAIL).collect();
+    format!("{prefix}…{tail}")
+}
+
+/// Redacts the values of credential-like query parameters in a path.
+pub fn redact_path(path: &str) -> String {
+    map_query_credentials(path, redact_value)
+}
+
+/// Redacts the values of credential headers in place, others kept.
+pub fn redact_headers(headers: &mut Headers) {
+    for (name, value) in headers.iter_mut() {
+        if is_credential_header(name) {
+            *value = redact_value(value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_keep_their_prefix_and_a_short_tail() {
+        assert_eq!(
+            redact_value("sk-ant-api03-abcdefghijklmnopAbCd"),
+            "sk-ant-…AbCd"
+        );
+        assert_eq!(
+            redact_value("Bearer eyJhbGciOiJIUzI1NiJ9.payload.WXYZ"),
+            "Bearer …WXYZ"
+        );
+        assert_eq!(redact_value("short"), "…");
+        assert_eq!(redact_value("sk-ant-tiny"), "sk-ant-…");
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing_more() {
+        for raw in [
+            "sk-ant-api03-abcdefghijklmnopAbCd",
+            "Bearer eyJhbGciOiJIUzI1NiJ9.payload.WXYZ",
+            "session=abcdefghijklmnop",
+            "short",
+        ] {
+            let once = redact_value(raw);
+            assert_eq!(redact_value(&once), once, "{raw}");
+        }
+        // Only the redactor's own shape passes: a longer tail is a secret.
+        assert_eq!(redact_value("…abcdefghijklmnop"), "…mnop");
+        let path = redact_path("/v1/messages?api_key=sk-ant-api03-zzzzzzzzzzzzQRST");
+        assert_eq!(redact_path(&path), path);
+    }
+
+    #[test]
+    fn credential_query_parameters_are_redacted() {
+        assert_eq!(
+            redact_path(
+                "/v1/messages?beta=true&api_key=sk-ant-api03-zzzzzzzzzzzzQRST&key=abcdefghijklmnop"
+            ),
+            "/v1/messages?beta=true&api_key=sk-ant-…QRST&key=…mnop"
+        );
+        assert_eq!(
+            redact_path("/v1/messages?beta=true"),
+            "/v1/messages?beta=true"
+        );
+        assert_eq!(redact_path("/"), "/");
+    }
+
+    #[test]
+    fn credential_headers_are_redacted_in_place_others_kept() {
+        let mut headers = Headers::new();
+        headers.insert(
+            "x-api-key".into(),
+            "sk-ant-api03-secretsecretsecretWXYZ".into(),
+        );
+        headers.insert("cookie".into(), "session=abcdefghijklmnop".into());
+        headers.insert("anthropic-version".into(), "2023-06-01".into());
+        redact_headers(&mut headers);
+        assert_eq!(headers["x-api-key"], "sk-ant-…WXYZ");
+        assert_eq!(headers["cookie"], "…mnop");
+        assert_eq!(headers["anthropic-version"], "2023-06-01");
+    }
 }

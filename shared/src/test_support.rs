@@ -1,6 +1,6 @@
 //! What the unit tests of several modules build their cases from.
 
-use crate::flow::Usage;
+use crate::Usage;
 
 /// Token counts as the API reports them: input, output, cache read, cache write.
 pub(crate) fn usage(input: u64, output: u64, read: u64, write: u64) -> Usage {

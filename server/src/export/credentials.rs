@@ -1,29 +1,23 @@
-//! Credentials in an export: redacted as the proxy redacts the log.
+//! Credentials in an export: redacted as the proxy redacts the log, by the
+//! same `shared::secrets` masking.
 //!
 //! The log is already redacted unless it was recorded with `--no-redact`;
 //! redacting again is harmless (the proxy's redaction leaves its own output
 //! alone), so an export is redacted whichever way its log was written.
 
-use shared::{Event, EventKind, Headers};
+use shared::secrets::{redact_headers, redact_path};
+use shared::{Event, EventKind};
 
 /// Redacts credential headers and query parameters of one event in place.
 pub fn redact(event: &mut Event) {
     match &mut event.kind {
         EventKind::Request(r) => {
             redact_headers(&mut r.headers);
-            r.path = proxy::redact_path(&r.path);
+            r.path = redact_path(&r.path);
         }
         EventKind::ResponseHeaders(r) => redact_headers(&mut r.headers),
         EventKind::Sse(_) | EventKind::Response(_) | EventKind::StreamEnd(_) => {}
         EventKind::Error(_) => {}
-    }
-}
-
-fn redact_headers(headers: &mut Headers) {
-    for (name, value) in headers.iter_mut() {
-        if proxy::is_credential_header(name) {
-            *value = proxy::redact_value(value);
-        }
     }
 }
 

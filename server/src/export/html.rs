@@ -74,7 +74,7 @@ pub fn write(
         .map(|flow| {
             let mut flow = flow.clone();
             if filters.redact_credentials {
-                flow.path = proxy::redact_path(&flow.path);
+                flow.path = shared::secrets::redact_path(&flow.path);
             }
             flow
         })

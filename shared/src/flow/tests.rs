@@ -526,44 +526,6 @@ fn tokens_per_second_needs_a_measurable_span() {
 }
 
 #[test]
-fn usage_reads_and_merges_api_objects() {
-    assert_eq!(Usage::from_json(&json!("x")), None);
-    assert_eq!(Usage::from_json(&json!({})), Some(Usage::default()));
-    let mut u = Usage::from_json(&json!({
-        "input_tokens":10,"output_tokens":1,"cache_read_input_tokens":20,"cache_creation_input_tokens":30,
-        "cache_creation":{"ephemeral_5m_input_tokens":18,"ephemeral_1h_input_tokens":12}}))
-    .unwrap();
-    assert_eq!(u.cache_creation_1h_input_tokens, 12);
-    // message_delta's usage: only what it says changes.
-    assert!(u.update_from_json(&json!({"output_tokens":99})));
-    assert_eq!(
-        u,
-        Usage {
-            cache_creation_1h_input_tokens: 12,
-            ..usage(10, 99, 20, 30)
-        }
-    );
-    assert!(!u.update_from_json(&json!([1, 2])));
-    assert_eq!(u.output_tokens, 99);
-
-    let mut sum = usage(1, 2, 3, 4);
-    sum.add(&Usage {
-        cache_creation_1h_input_tokens: 5,
-        web_search_requests: 6,
-        ..usage(10, 20, 30, 40)
-    });
-    assert_eq!(
-        sum,
-        Usage {
-            cache_creation_1h_input_tokens: 5,
-            web_search_requests: 6,
-            ..usage(11, 22, 33, 44)
-        }
-    );
-    assert_eq!(sum.total_input_tokens(), 11 + 33 + 44);
-}
-
-#[test]
 fn a_summary_round_trips_through_json() {
     let s = summarize(&[
         request(messages_body("claude-sonnet-4-5-20250929", true)),

@@ -1,0 +1,509 @@
+use super::*;
+use crate::{FlowId, Response, ResponseHeaders, SseEvent, StreamEnd, Timestamp};
+
+fn flow() -> FlowId {
+    FlowId("f".into())
+}
+
+fn event(kind: EventKind) -> Event {
+    Event {
+        ts: Timestamp::now(),
+        kind,
+    }
+}
+
+fn sse(name: &str, data: Value) -> Event {
+    event(EventKind::Sse(SseEvent {
+        flow_id: flow(),
+        event: name.into(),
+        data,
+        id: None,
+    }))
+}
+
+fn headers(streaming: bool) -> Event {
+    event(EventKind::ResponseHeaders(ResponseHeaders {
+        flow_id: flow(),
+        status_code: 200,
+        headers: Default::default(),
+        streaming,
+    }))
+}
+
+fn flow_error(stage: ErrorStage, message: &str) -> Event {
+    event(EventKind::Error(FlowError {
+        flow_id: flow(),
+        stage,
+        message: message.into(),
+        status_code: None,
+    }))
+}
+
+fn start_message() -> Event {
+    sse(
+        "message_start",
+        json!({"type": "message_start", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": {"input_tokens": 10, "cache_read_input_tokens": 5000, "output_tokens": 1},
+        }}),
+    )
+}
+
+fn block_start(index: u64, block: Value) -> Event {
+    sse(
+        "content_block_start",
+        json!({"type": "content_block_start", "index": index, "content_block": block}),
+    )
+}
+
+fn delta(index: u64, delta: Value) -> Event {
+    sse(
+        "content_block_delta",
+        json!({"type": "content_block_delta", "index": index, "delta": delta}),
+    )
+}
+
+fn text_delta(index: u64, text: &str) -> Event {
+    delta(index, json!({"type": "text_delta", "text": text}))
+}
+
+fn json_delta(index: u64, partial: &str) -> Event {
+    delta(
+        index,
+        json!({"type": "input_json_delta", "partial_json": partial}),
+    )
+}
+
+fn stop(index: u64) -> Event {
+    sse(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": index}),
+    )
+}
+
+fn message_end(stop_reason: &str) -> Vec<Event> {
+    vec![
+        sse(
+            "message_delta",
+            json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null}, "usage": {"output_tokens": 42}}),
+        ),
+        sse("message_stop", json!({"type": "message_stop"})),
+        event(EventKind::StreamEnd(StreamEnd { flow_id: flow() })),
+    ]
+}
+
+fn text(text: &str) -> AssembledBlock {
+    AssembledBlock::Text {
+        text: text.into(),
+        citations: vec![],
+    }
+}
+
+fn run(events: &[Event]) -> Assembled {
+    reassemble(events).expect("the flow has a response")
+}
+
+#[test]
+fn a_full_stream_with_every_delta_type() {
+    let mut events = vec![
+        headers(true),
+        start_message(),
+        sse("ping", json!({"type": "ping"})),
+        block_start(
+            0,
+            json!({"type": "thinking", "thinking": "", "signature": ""}),
+        ),
+        delta(0, json!({"type": "thinking_delta", "thinking": "Let me "})),
+        delta(0, json!({"type": "thinking_delta", "thinking": "think."})),
+        delta(
+            0,
+            json!({"type": "signature_delta", "signature": "EqQBCkYI"}),
+        ),
+        stop(0),
+        block_start(
+            1,
+            json!({"type": "redacted_thinking", "data": "opaque-bytes"}),
+        ),
+        stop(1),
+        block_start(2, json!({"type": "text", "text": ""})),
+        text_delta(2, "The answer"),
+        delta(
+            2,
+            json!({"type": "citations_delta", "citation": {"type": "char_location", "cited_text": "42"}}),
+        ),
+        text_delta(2, " is 42."),
+        stop(2),
+        block_start(
+            3,
+            json!({"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {}}),
+        ),
+        json_delta(3, ""),
+        json_delta(3, "{\"file_pa"),
+        json_delta(3, "th\": \"/a.rs\"}"),
+        stop(3),
+    ];
+    events.extend(message_end("tool_use"));
+    let got = run(&events);
+    assert_eq!(
+        got,
+        Assembled {
+            id: Some("msg_1".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            role: Some("assistant".into()),
+            content: vec![
+                AssembledBlock::Thinking {
+                    thinking: "Let me think.".into(),
+                    signature: Some("EqQBCkYI".into()),
+                },
+                AssembledBlock::RedactedThinking { data_bytes: 12 },
+                AssembledBlock::Text {
+                    text: "The answer is 42.".into(),
+                    citations: vec![json!({"type": "char_location", "cited_text": "42"})],
+                },
+                AssembledBlock::ToolUse {
+                    id: "toolu_1".into(),
+                    name: "Read".into(),
+                    server: false,
+                    input: json!({"file_path": "/a.rs"}),
+                    input_json: "{\"file_path\": \"/a.rs\"}".into(),
+                    input_error: None,
+                },
+            ],
+            stop_reason: Some("tool_use".into()),
+            stop_sequence: None,
+            usage: Some(
+                json!({"input_tokens": 10, "cache_read_input_tokens": 5000, "output_tokens": 42})
+            ),
+            error: None,
+            complete: true,
+            other_events: vec![],
+        }
+    );
+}
+
+#[test]
+fn interleaved_deltas_land_in_their_own_blocks() {
+    let events = vec![
+        start_message(),
+        block_start(0, json!({"type": "text", "text": ""})),
+        block_start(
+            1,
+            json!({"type": "server_tool_use", "id": "s1", "name": "web_search", "input": {}}),
+        ),
+        text_delta(0, "a"),
+        json_delta(1, "{\"query\":"),
+        text_delta(0, "b"),
+        json_delta(1, "\"rust\"}"),
+        text_delta(0, "c"),
+        // Arrives before index 2 ever starts: kept, not lost.
+        text_delta(3, "late"),
+        block_start(2, json!({"type": "text", "text": "pre"})),
+    ];
+    let got = run(&events);
+    assert_eq!(got.content[0], text("abc"));
+    assert!(
+        matches!(&got.content[1], AssembledBlock::ToolUse { server: true, input, .. } if *input == json!({"query": "rust"}))
+    );
+    assert_eq!(got.content[2], text("pre"));
+    assert_eq!(got.content[3], text("late"));
+    assert!(!got.complete);
+}
+
+#[test]
+fn tool_json_split_into_many_tiny_deltas() {
+    let input = json!({"command": "cargo test -p shared", "description": "Run \"tests\" ✓", "timeout": 60000});
+    let text = input.to_string();
+    let mut events = vec![
+        start_message(),
+        block_start(
+            0,
+            json!({"type": "tool_use", "id": "t", "name": "Bash", "input": {}}),
+        ),
+    ];
+    let chars: Vec<char> = text.chars().collect();
+    for piece in chars.chunks(3) {
+        events.push(json_delta(0, &piece.iter().collect::<String>()));
+    }
+    let got = run(&events);
+    match &got.content[0] {
+        AssembledBlock::ToolUse {
+            input: parsed,
+            input_json,
+            input_error,
+            ..
+        } => {
+            assert_eq!(parsed, &input);
+            assert_eq!(input_json, &text);
+            assert_eq!(input_error, &None);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tool_use_without_json_keeps_empty_input_and_bad_json_is_reported() {
+    let events = vec![
+        start_message(),
+        block_start(
+            0,
+            json!({"type": "tool_use", "id": "a", "name": "LS", "input": {}}),
+        ),
+        json_delta(0, ""),
+        block_start(1, json!({"type": "tool_use", "id": "b", "name": "Read"})),
+        block_start(
+            2,
+            json!({"type": "tool_use", "id": "c", "name": "Edit", "input": {}}),
+        ),
+        json_delta(2, "{\"path\": \"x\", "),
+        json_delta(2, "\"old\": tru"),
+    ];
+    let got = run(&events);
+    assert!(
+        matches!(&got.content[0], AssembledBlock::ToolUse { input, input_json, input_error: None, .. } if *input == json!({}) && input_json.is_empty())
+    );
+    assert!(
+        matches!(&got.content[1], AssembledBlock::ToolUse { input, .. } if *input == json!({}))
+    );
+    match &got.content[2] {
+        AssembledBlock::ToolUse {
+            input,
+            input_json,
+            input_error,
+            ..
+        } => {
+            assert_eq!(input, &json!({}));
+            assert_eq!(input_json, "{\"path\": \"x\", \"old\": tru");
+            assert!(input_error.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_events_blocks_and_deltas_are_kept() {
+    let events = vec![
+        start_message(),
+        sse(
+            "brand_new_event",
+            json!({"type": "brand_new_event", "x": 1}),
+        ),
+        sse("message", Value::String("not json".into())),
+        block_start(0, json!({"type": "container_upload", "file_id": "f1"})),
+        delta(0, json!({"type": "upload_progress_delta", "pct": 50})),
+        delta(0, json!({"type": "upload_progress_delta", "pct": 100})),
+        block_start(1, json!({"type": "text", "text": ""})),
+        // A delta of a kind the text block does not take.
+        delta(1, json!({"type": "sparkle_delta", "n": 1})),
+        // A repeated start must not wipe what index 1 already holds.
+        text_delta(1, "kept"),
+        block_start(1, json!({"type": "text", "text": "again"})),
+        delta(4, json!({"type": "mystery_delta"})),
+    ];
+    let got = run(&events);
+    assert_eq!(
+        got.content[0],
+        AssembledBlock::Other {
+            block_type: "container_upload".into(),
+            value: json!({"type": "container_upload", "file_id": "f1", "deltas": [
+                {"type": "upload_progress_delta", "pct": 50},
+                {"type": "upload_progress_delta", "pct": 100},
+            ]}),
+        }
+    );
+    assert_eq!(got.content[1], text("kept"));
+    assert_eq!(
+        got.content[2],
+        AssembledBlock::Other {
+            block_type: "unknown".into(),
+            value: json!({"deltas": [{"type": "mystery_delta"}]}),
+        }
+    );
+    let names: Vec<&str> = got
+        .other_events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "brand_new_event",
+            "message",
+            "content_block_delta",
+            "content_block_start"
+        ]
+    );
+    assert_eq!(got.other_events[1]["data"], "not json");
+    assert_eq!(
+        got.other_events[2]["data"]["delta"]["type"],
+        "sparkle_delta"
+    );
+}
+
+#[test]
+fn a_stream_cut_by_an_in_band_error_keeps_what_came() {
+    let events = vec![
+        start_message(),
+        block_start(0, json!({"type": "text", "text": ""})),
+        text_delta(0, "Half an ans"),
+        sse(
+            "error",
+            json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        ),
+        event(EventKind::StreamEnd(StreamEnd { flow_id: flow() })),
+    ];
+    let got = run(&events);
+    assert_eq!(got.content, vec![text("Half an ans")]);
+    assert_eq!(got.error.as_deref(), Some("overloaded_error: Overloaded"));
+    assert!(!got.complete);
+    assert_eq!(got.id.as_deref(), Some("msg_1"));
+}
+
+#[test]
+fn a_stream_cut_by_a_flow_error_keeps_what_came() {
+    for stage in [ErrorStage::Upstream, ErrorStage::Client] {
+        let events = vec![
+            headers(true),
+            start_message(),
+            block_start(
+                0,
+                json!({"type": "tool_use", "id": "t", "name": "Write", "input": {}}),
+            ),
+            json_delta(0, "{\"content\": \"par"),
+            flow_error(stage, "connection reset by peer"),
+        ];
+        let got = run(&events);
+        assert!(!got.complete);
+        assert_eq!(got.error.as_deref(), Some("connection reset by peer"));
+        assert!(
+            matches!(&got.content[0], AssembledBlock::ToolUse { input_json, input_error: Some(_), .. } if input_json == "{\"content\": \"par")
+        );
+    }
+}
+
+#[test]
+fn no_response_content_is_none() {
+    assert_eq!(reassemble(&[]), None);
+    // HEAD /: headers and an empty body.
+    let head = [
+        headers(false),
+        event(EventKind::Response(Response {
+            flow_id: flow(),
+            status_code: 200,
+            body: Body::Empty,
+        })),
+    ];
+    assert_eq!(reassemble(&head), None);
+    // The proxy's own 502 before any upstream byte is only an error event.
+    let unreachable = [flow_error(ErrorStage::Upstream, "dns error")];
+    assert_eq!(reassemble(&unreachable), None);
+    let count_tokens = [event(EventKind::Response(Response {
+        flow_id: flow(),
+        status_code: 200,
+        body: Body::Json(json!({"input_tokens": 1234})),
+    }))];
+    assert_eq!(reassemble(&count_tokens), None);
+}
+
+#[test]
+fn a_non_streaming_body_reads_into_the_same_shape() {
+    let body = json!({
+        "id": "msg_2", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+        "content": [
+            {"type": "thinking", "thinking": "t", "signature": "sig"},
+            {"type": "text", "text": "Hi", "citations": [{"type": "web_search_result_location", "url": "u"}]},
+            {"type": "tool_use", "id": "x", "name": "Glob", "input": {"pattern": "*.rs"}},
+            {"type": "web_search_tool_result", "tool_use_id": "s", "content": []},
+        ],
+        "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 3, "output_tokens": 4},
+    });
+    let events = [
+        headers(false),
+        event(EventKind::Response(Response {
+            flow_id: flow(),
+            status_code: 200,
+            body: Body::Json(body),
+        })),
+    ];
+    let got = run(&events);
+    assert_eq!(got.id.as_deref(), Some("msg_2"));
+    assert_eq!(got.model.as_deref(), Some("claude-haiku-4-5"));
+    assert_eq!(got.stop_reason.as_deref(), Some("end_turn"));
+    assert_eq!(
+        got.usage,
+        Some(json!({"input_tokens": 3, "output_tokens": 4}))
+    );
+    assert!(got.complete);
+    assert_eq!(got.error, None);
+    assert_eq!(
+        got.content[0],
+        AssembledBlock::Thinking {
+            thinking: "t".into(),
+            signature: Some("sig".into())
+        }
+    );
+    assert!(
+        matches!(&got.content[1], AssembledBlock::Text { text, citations } if text == "Hi" && citations.len() == 1)
+    );
+    assert_eq!(
+        got.content[2],
+        AssembledBlock::ToolUse {
+            id: "x".into(),
+            name: "Glob".into(),
+            server: false,
+            input: json!({"pattern": "*.rs"}),
+            input_json: r#"{"pattern":"*.rs"}"#.into(),
+            input_error: None,
+        }
+    );
+    assert!(
+        matches!(&got.content[3], AssembledBlock::Other { block_type, .. } if block_type == "web_search_tool_result")
+    );
+}
+
+#[test]
+fn error_bodies_become_the_error() {
+    let cases = [
+        (
+            529,
+            Body::Json(
+                json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+            ),
+            "overloaded_error: Overloaded".to_owned(),
+        ),
+        (
+            502,
+            Body::Text(format!("<html>{}</html>", "x".repeat(1000))),
+            format!("HTTP 502: <html>{}…", "x".repeat(294)),
+        ),
+    ];
+    for (status, body, expected) in cases {
+        let got = run(&[event(EventKind::Response(Response {
+            flow_id: flow(),
+            status_code: status,
+            body,
+        }))]);
+        assert_eq!(got.error, Some(expected));
+        assert!(!got.complete);
+        assert!(got.content.is_empty());
+    }
+}
+
+#[test]
+fn serde_shape_is_tagged_by_kind_and_round_trips() {
+    let mut events = vec![
+        start_message(),
+        block_start(0, json!({"type": "text", "text": "x"})),
+    ];
+    events.extend(message_end("end_turn"));
+    let got = run(&events);
+    let value = serde_json::to_value(&got).unwrap();
+    assert_eq!(
+        value["content"][0],
+        json!({"kind": "text", "text": "x", "citations": []})
+    );
+    assert_eq!(value["complete"], true);
+    let back: Assembled = serde_json::from_value(value).unwrap();
+    assert_eq!(back, got);
+}
