@@ -50,11 +50,7 @@ impl Running {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(Arc::clone(&proxy).serve(listener));
-        Running {
-            url,
-            events,
-            task,
-        }
+        Running { url, events, task }
     }
 
     fn post(&self, scenario: &str) -> reqwest::RequestBuilder {

@@ -15,5 +15,6 @@ mod log_faults;
 mod proxy_faults;
 mod proxy_flows;
 mod secrets;
+mod shutdown;
 mod stats;
 mod upstream_faults;

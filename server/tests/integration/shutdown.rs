@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use testkit::{client, MockUpstream, TraceClaude};
 
-fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_trace_claude"))
-}
+use crate::util::bin;
 
 /// Sends `signal` to the process with `kill(2)` and waits for it to end.
 fn stop(tc: &mut TraceClaude, signal: libc::c_int, within: Duration) -> ExitStatus {
