@@ -1,4 +1,4 @@
-//! The command line, as SPEC.md fixes it.
+//! The command line, as docs/INTERFACE.md fixes it.
 
 use std::ffi::OsString;
 use std::net::IpAddr;

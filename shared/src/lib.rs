@@ -2,7 +2,7 @@
 //!
 //! The serde serialization of [`Event`] *is* the session log's line format, so the
 //! proxy, the log writer, the event API and the browser app cannot disagree on it.
-//! Fields may be added over time, never renamed or removed (see SPEC.md).
+//! Fields may be added over time, never renamed or removed (see docs/INTERFACE.md).
 //!
 //! The Messages API's own vocabulary (content blocks, usage, API errors,
 //! stream event names) lives in [`anthropic`], which every reading uses.

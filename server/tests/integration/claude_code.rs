@@ -1,6 +1,6 @@
 //! End to end: the real Claude Code CLI (from npm) runs through
 //! `./bin/trace_claude_run` against the mock upstream, makes a Bash tool round
-//! trip, and the session log answers every jq recipe of SPEC.md.
+//! trip, and the session log answers every jq recipe of docs/INTERFACE.md.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,7 +26,7 @@ fn claude_dir() -> PathBuf {
     bin
 }
 
-/// Runs one of SPEC.md's jq recipes, as written, in the directory holding `sessions/`.
+/// Runs one of docs/INTERFACE.md's jq recipes, as written, in the directory holding `sessions/`.
 fn jq(dir: &Path, recipe: &str) -> String {
     let out = Command::new("sh")
         .arg("-c")

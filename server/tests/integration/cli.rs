@@ -1,4 +1,4 @@
-//! The command line as SPEC.md fixes it, run as a user runs it.
+//! The command line as docs/INTERFACE.md fixes it, run as a user runs it.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
