@@ -33,6 +33,15 @@ pub enum Command {
     Export(ExportArgs),
 }
 
+/// `--prices` as the commands that estimate costs take it (`export` words
+/// its help for the HTML report, so it keeps its own).
+#[derive(Debug, Args)]
+pub struct PricesArg {
+    /// Price table to estimate costs with, instead of the built-in one
+    #[arg(long = "prices", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ListenArgs {
     /// Port of the proxy Claude Code talks to (0 picks a free one)
@@ -57,9 +66,8 @@ pub struct ListenArgs {
     /// Address both servers bind to; anything but loopback exposes your traffic
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Price table to estimate costs with, instead of the built-in one
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub prices: PricesArg,
 }
 
 #[derive(Debug, Args)]
@@ -73,9 +81,8 @@ pub struct ViewArgs {
     /// Address the web UI binds to; anything but loopback exposes the logs
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Price table to estimate costs with, instead of the built-in one
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub prices: PricesArg,
 }
 
 #[derive(Debug, Args)]
@@ -86,9 +93,8 @@ pub struct StatsArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
-    /// Price table to estimate costs with, instead of the built-in one
-    #[arg(long, value_name = "FILE")]
-    pub prices: Option<PathBuf>,
+    #[command(flatten)]
+    pub prices: PricesArg,
 }
 
 /// One flag per format, exactly one of them required: a new format is one

@@ -29,26 +29,41 @@ fn message_end(stop_reason: &str, output_tokens: u64) -> Vec<ScriptEvent> {
     ]
 }
 
+/// A `content_block_start` for the block at `index`.
+fn block_start(index: u64, block: Value) -> ScriptEvent {
+    ev(
+        "content_block_start",
+        json!({"type":"content_block_start","index":index,"content_block":block}),
+    )
+}
+
+/// A `content_block_delta` adding `delta` to the block at `index`.
+fn block_delta(index: u64, delta: Value) -> ScriptEvent {
+    ev(
+        "content_block_delta",
+        json!({"type":"content_block_delta","index":index,"delta":delta}),
+    )
+}
+
+/// The `content_block_stop` closing the block at `index`.
+fn block_stop(index: u64) -> ScriptEvent {
+    ev(
+        "content_block_stop",
+        json!({"type":"content_block_stop","index":index}),
+    )
+}
+
 /// A streamed text answer made of `pieces`.
 pub fn text_stream(model: &str, pieces: &[&str]) -> Vec<ScriptEvent> {
     let mut events = vec![
         message_start(model),
-        ev(
-            "content_block_start",
-            json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
-        ),
+        block_start(0, json!({"type":"text","text":""})),
         ev("ping", json!({"type":"ping"})),
     ];
     for piece in pieces {
-        events.push(ev(
-            "content_block_delta",
-            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":piece}}),
-        ));
+        events.push(block_delta(0, json!({"type":"text_delta","text":piece})));
     }
-    events.push(ev(
-        "content_block_stop",
-        json!({"type":"content_block_stop","index":0}),
-    ));
+    events.push(block_stop(0));
     events.extend(message_end("end_turn", pieces.len() as u64));
     events
 }
@@ -66,37 +81,28 @@ pub fn thinking_then_tool_use(model: &str, tool: &str, input: &Value) -> Vec<Scr
     let (a, b) = (cut(third), cut(2 * third));
     let mut events = vec![
         message_start(model),
-        ev(
-            "content_block_start",
-            json!({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}),
+        block_start(0, json!({"type":"thinking","thinking":""})),
+        block_delta(
+            0,
+            json!({"type":"thinking_delta","thinking":"The user wants a command run."}),
         ),
-        ev(
-            "content_block_delta",
-            json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"The user wants a command run."}}),
+        block_delta(
+            0,
+            json!({"type":"signature_delta","signature":"c2lnbmF0dXJl"}),
         ),
-        ev(
-            "content_block_delta",
-            json!({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2lnbmF0dXJl"}}),
-        ),
-        ev(
-            "content_block_stop",
-            json!({"type":"content_block_stop","index":0}),
-        ),
-        ev(
-            "content_block_start",
-            json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_mock01","name":tool,"input":{}}}),
+        block_stop(0),
+        block_start(
+            1,
+            json!({"type":"tool_use","id":"toolu_mock01","name":tool,"input":{}}),
         ),
     ];
     for part in [&input_text[..a], &input_text[a..b], &input_text[b..]] {
-        events.push(ev(
-            "content_block_delta",
-            json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":part}}),
+        events.push(block_delta(
+            1,
+            json!({"type":"input_json_delta","partial_json":part}),
         ));
     }
-    events.push(ev(
-        "content_block_stop",
-        json!({"type":"content_block_stop","index":1}),
-    ));
+    events.push(block_stop(1));
     events.extend(message_end("tool_use", 40));
     events
 }

@@ -18,7 +18,7 @@ use crate::{prices, web};
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     let upstream = Upstream::parse(&args.upstream)?;
-    let prices = prices::load(args.prices.as_deref())?;
+    let prices = prices::load(args.prices.file.as_deref())?;
     // Bind before creating the log, so a port in use leaves no empty session behind.
     let proxy_listener = bind(args.bind, args.port, "the proxy", "--port").await?;
     let web_listener = bind(args.bind, args.web_port, "the web UI", "--web-port").await?;

@@ -10,7 +10,7 @@ use crate::log::index::SessionIndex;
 use crate::log::lines::warn_about_skipped;
 
 pub fn run(args: StatsArgs) -> anyhow::Result<()> {
-    let prices = crate::prices::load(args.prices.as_deref())?;
+    let prices = crate::prices::load(args.prices.file.as_deref())?;
     let mut flows = Vec::new();
     for path in &args.files {
         flows.extend(summarize_file(path)?);

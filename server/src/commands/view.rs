@@ -16,7 +16,7 @@ pub async fn view(args: ViewArgs) -> anyhow::Result<()> {
             anyhow::bail!("{} is not a session log file", file.display());
         }
     }
-    let prices = prices::load(args.prices.as_deref())?;
+    let prices = prices::load(args.prices.file.as_deref())?;
     let listener = bind(args.bind, args.web_port, "the web UI", "--web-port").await?;
     let addr = listener.local_addr()?;
     if !args.bind.is_loopback() {

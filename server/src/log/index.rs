@@ -424,24 +424,70 @@ struct BodySkim {
     messages: Option<u32>,
 }
 
-impl<'de> Deserialize<'de> for BodySkim {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(BodySkimVisitor)
+/// A value read by looking into one JSON shape only; any other value (text,
+/// a number, null, the other container) skims to `Default`, drained without
+/// being kept, so odd traffic never fails the index.
+trait Skim: Default {
+    /// What the skim looks for, for serde's error messages.
+    const EXPECTING: &'static str;
+
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Self::default())
     }
+
+    fn seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Self::default())
+    }
+}
+
+/// The one visitor of every [`Skim`].
+struct SkimVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Skim> Visitor<'de> for SkimVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::map(map)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        T::seq(seq)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
+        Ok(T::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::default())
+    }
+}
+
+/// Reads a [`Skim`] from any JSON value.
+fn skim<'de, D: de::Deserializer<'de>, T: Skim>(d: D) -> Result<T, D::Error> {
+    d.deserialize_any(SkimVisitor(std::marker::PhantomData))
 }
 
 /// Takes a JSON object's `model`, `stream` and the length of `messages`;
 /// any other body (text, binary, null) skims to nothing.
-struct BodySkimVisitor;
+impl Skim for BodySkim {
+    const EXPECTING: &'static str = "a request body";
 
-impl<'de> Visitor<'de> for BodySkimVisitor {
-    type Value = BodySkim;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a request body")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BodySkim, A::Error> {
+    fn map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut skim = BodySkim::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match &*key {
@@ -460,74 +506,33 @@ impl<'de> Visitor<'de> for BodySkimVisitor {
         }
         Ok(skim)
     }
+}
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BodySkim, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(BodySkim::default())
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<BodySkim, E> {
-        Ok(BodySkim::default())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<BodySkim, E> {
-        Ok(BodySkim::default())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<BodySkim, E> {
-        Ok(BodySkim::default())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<BodySkim, E> {
-        Ok(BodySkim::default())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<BodySkim, E> {
-        Ok(BodySkim::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<BodySkim, E> {
-        Ok(BodySkim::default())
+impl<'de> Deserialize<'de> for BodySkim {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        skim(d)
     }
 }
 
 /// The length of an array, without keeping its elements; `None` for anything else.
+#[derive(Default)]
 struct Counted(Option<u32>);
+
+impl Skim for Counted {
+    const EXPECTING: &'static str = "an array";
+
+    fn seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Self, A::Error> {
+        let mut n = 0u32;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            n = n.saturating_add(1);
+        }
+        Ok(Counted(Some(n)))
+    }
+}
 
 impl<'de> Deserialize<'de> for Counted {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct CountVisitor;
-        impl<'de> Visitor<'de> for CountVisitor {
-            type Value = Counted;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Counted, A::Error> {
-                let mut n = 0u32;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    n = n.saturating_add(1);
-                }
-                Ok(Counted(Some(n)))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Counted, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Counted(None))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Counted, E> {
-                Ok(Counted(None))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Counted, E> {
-                Ok(Counted(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Counted, E> {
-                Ok(Counted(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Counted, E> {
-                Ok(Counted(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Counted, E> {
-                Ok(Counted(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Counted, E> {
-                Ok(Counted(None))
-            }
-        }
-        d.deserialize_any(CountVisitor)
+        skim(d)
     }
 }
 

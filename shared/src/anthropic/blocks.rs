@@ -119,20 +119,22 @@ impl Block {
             // Always an Image or Document, however odd the source: an Other
             // would keep the base64 data. So these never consult `f`.
             "image" => {
-                let source = value.get("source");
+                let SourceFacts { media_type, bytes } = SourceFacts::of(value);
+                let url = value.get("source").and_then(|s| lax_string(s, "url"));
                 Block::Image {
-                    media_type: source.and_then(|s| lax_string(s, "media_type")),
-                    bytes: source.and_then(data_size),
-                    url: source.and_then(|s| lax_string(s, "url")),
+                    media_type,
+                    bytes,
+                    url,
                     cached,
                 }
             }
             "document" => {
-                let source = value.get("source");
+                let SourceFacts { media_type, bytes } = SourceFacts::of(value);
+                let title = lax_string(value, "title");
                 Block::Document {
-                    media_type: source.and_then(|s| lax_string(s, "media_type")),
-                    bytes: source.and_then(data_size),
-                    title: lax_string(value, "title"),
+                    media_type,
+                    bytes,
+                    title,
                     cached,
                 }
             }
@@ -270,6 +272,23 @@ impl<'a> Fields<'a> {
 /// A string field where the wrong type reads as absent (images, documents).
 fn lax_string(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// What an image's or a document's `source` tells of its data, without the
+/// data: both kinds are read by this one rule.
+struct SourceFacts {
+    media_type: Option<String>,
+    bytes: Option<usize>,
+}
+
+impl SourceFacts {
+    fn of(block: &Value) -> Self {
+        let source = block.get("source");
+        SourceFacts {
+            media_type: source.and_then(|s| lax_string(s, "media_type")),
+            bytes: source.and_then(data_size),
+        }
+    }
 }
 
 /// Size of a source's `data`: decoded bytes when base64, else the text's length.

@@ -3,30 +3,10 @@
 use serde_json::{json, Value};
 
 use super::*;
+use crate::test_support::{event, flow, sse};
 use crate::{
-    reassemble, AssembledBlock, Body, Conversation, Event, EventKind, FlowId, FlowSummary,
-    Response, SseEvent, Timestamp,
+    reassemble, AssembledBlock, Body, Conversation, Event, EventKind, FlowSummary, Response,
 };
-
-fn event(kind: EventKind) -> Event {
-    Event {
-        ts: Timestamp::now(),
-        kind,
-    }
-}
-
-fn flow() -> FlowId {
-    FlowId("f".into())
-}
-
-fn sse(name: &str, data: Value) -> Event {
-    event(EventKind::Sse(SseEvent {
-        flow_id: flow(),
-        event: name.into(),
-        data,
-        id: None,
-    }))
-}
 
 fn response(status: u16, body: Value) -> Event {
     event(EventKind::Response(Response {

@@ -104,16 +104,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn usage(input: u64, output: u64, read: u64, write: u64) -> Usage {
-        Usage {
-            input_tokens: input,
-            output_tokens: output,
-            cache_read_input_tokens: read,
-            cache_creation_input_tokens: write,
-            ..Usage::default()
-        }
-    }
+    use crate::test_support::usage;
 
     #[test]
     fn usage_reads_and_merges_api_objects() {

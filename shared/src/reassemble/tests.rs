@@ -1,25 +1,6 @@
 use super::*;
-use crate::{FlowId, Response, ResponseHeaders, SseEvent, StreamEnd, Timestamp};
-
-fn flow() -> FlowId {
-    FlowId("f".into())
-}
-
-fn event(kind: EventKind) -> Event {
-    Event {
-        ts: Timestamp::now(),
-        kind,
-    }
-}
-
-fn sse(name: &str, data: Value) -> Event {
-    event(EventKind::Sse(SseEvent {
-        flow_id: flow(),
-        event: name.into(),
-        data,
-        id: None,
-    }))
-}
+use crate::test_support::{event, flow, sse};
+use crate::{Response, ResponseHeaders, StreamEnd};
 
 fn headers(streaming: bool) -> Event {
     event(EventKind::ResponseHeaders(ResponseHeaders {
@@ -97,6 +78,19 @@ fn text(text: &str) -> AssembledBlock {
     AssembledBlock::Text {
         text: text.into(),
         citations: vec![],
+    }
+}
+
+/// A tool call's input: parsed, as received, and why it does not parse.
+fn tool_input(block: &AssembledBlock) -> (&Value, &str, Option<&str>) {
+    match block {
+        AssembledBlock::ToolUse {
+            input,
+            input_json,
+            input_error,
+            ..
+        } => (input, input_json, input_error.as_deref()),
+        other => panic!("not a tool call: {other:?}"),
     }
 }
 
@@ -226,19 +220,7 @@ fn tool_json_split_into_many_tiny_deltas() {
         events.push(json_delta(0, &piece.iter().collect::<String>()));
     }
     let got = run(&events);
-    match &got.content[0] {
-        AssembledBlock::ToolUse {
-            input: parsed,
-            input_json,
-            input_error,
-            ..
-        } => {
-            assert_eq!(parsed, &input);
-            assert_eq!(input_json, &text);
-            assert_eq!(input_error, &None);
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(tool_input(&got.content[0]), (&input, text.as_str(), None));
 }
 
 #[test]
@@ -259,25 +241,12 @@ fn tool_use_without_json_keeps_empty_input_and_bad_json_is_reported() {
         json_delta(2, "\"old\": tru"),
     ];
     let got = run(&events);
-    assert!(
-        matches!(&got.content[0], AssembledBlock::ToolUse { input, input_json, input_error: None, .. } if *input == json!({}) && input_json.is_empty())
-    );
-    assert!(
-        matches!(&got.content[1], AssembledBlock::ToolUse { input, .. } if *input == json!({}))
-    );
-    match &got.content[2] {
-        AssembledBlock::ToolUse {
-            input,
-            input_json,
-            input_error,
-            ..
-        } => {
-            assert_eq!(input, &json!({}));
-            assert_eq!(input_json, "{\"path\": \"x\", \"old\": tru");
-            assert!(input_error.is_some());
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(tool_input(&got.content[0]), (&json!({}), "", None));
+    assert_eq!(tool_input(&got.content[1]).0, &json!({}));
+    let (input, input_json, input_error) = tool_input(&got.content[2]);
+    assert_eq!(input, &json!({}));
+    assert_eq!(input_json, "{\"path\": \"x\", \"old\": tru");
+    assert!(input_error.is_some());
 }
 
 #[test]
