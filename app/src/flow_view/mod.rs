@@ -82,6 +82,7 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
     };
     let previous = ui
         .flows
+        .store
         .with_untracked(|s| s.previous_turn(&id).map(|f| f.flow_id.as_str().to_owned()));
     let session = ui.source.viewing.get_untracked();
     leptos::task::spawn_local(async move {
