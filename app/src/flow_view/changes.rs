@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 use shared::{context_diff, ContextDiff, Conversation, SystemChange};
 
-use super::message::block_view;
+use super::message::{message_view, Listed};
 use super::{request_body, FlowDetail};
 use crate::format::short;
 
@@ -32,14 +32,10 @@ pub(super) fn ChangesView(detail: Arc<FlowDetail>) -> impl IntoView {
         .messages
         .added
         .iter()
-        .filter_map(|&i| now.messages.get(i).map(|m| (i, m.clone())))
-        .map(|(i, m)| {
-            view! {
-                <div class=format!("message role-{}", m.role) data-role="added-message" data-index=i>
-                    <div class="role">{format!("+ #{i} {}", m.role)}</div>
-                    {m.blocks.iter().map(block_view).collect_view()}
-                </div>
-            }
+        .filter_map(|&i| {
+            now.messages
+                .get(i)
+                .map(|m| message_view(i, m, Listed::Appended))
         })
         .collect_view();
     view! {

@@ -1,8 +1,31 @@
-//! How the request's content blocks are drawn. The Request tab and the
-//! context diff show the same messages, so they draw them the same way.
+//! How the request's messages and content blocks are drawn. The Request tab
+//! and the context diff show the same messages, so they draw them the same way.
 
 use leptos::prelude::*;
-use shared::Block;
+use shared::{Block, Message};
+
+/// Where a message is shown: in its request, or among those the context diff
+/// found appended since the previous call (the browser tests tell them apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Listed {
+    InRequest,
+    Appended,
+}
+
+/// The message at `index` of its request, with its role and every block.
+pub(super) fn message_view(index: usize, message: &Message, listed: Listed) -> AnyView {
+    let (data_role, mark) = match listed {
+        Listed::InRequest => ("message", ""),
+        Listed::Appended => ("added-message", "+ "),
+    };
+    view! {
+        <div class=format!("message role-{}", message.role) data-role=data_role data-index=index>
+            <div class="role">{format!("{mark}#{index} {}", message.role)}</div>
+            {message.blocks.iter().map(block_view).collect_view()}
+        </div>
+    }
+    .into_any()
+}
 
 /// One content block of a request: text, thinking, a tool call or result,
 /// or a placeholder for what is too large to show (images, documents).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use shared::{Block, Conversation};
 
-use super::message::block_view;
+use super::message::{block_view, message_view, Listed};
 use super::{request_body, FlowDetail};
 
 #[component]
@@ -44,14 +44,7 @@ pub(super) fn RequestView(detail: Arc<FlowDetail>) -> impl IntoView {
         .messages
         .iter()
         .enumerate()
-        .map(|(i, m)| {
-            view! {
-                <div class=format!("message role-{}", m.role) data-role="message" data-index=i>
-                    <div class="role">{format!("#{i} {}", m.role)}</div>
-                    {m.blocks.iter().map(block_view).collect_view()}
-                </div>
-            }
-        })
+        .map(|(i, m)| message_view(i, m, Listed::InRequest))
         .collect_view();
     view! {
         <div class="conversation">
