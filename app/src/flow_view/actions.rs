@@ -7,19 +7,19 @@ use leptos::prelude::*;
 use shared::{reassemble, AssembledBlock, EventKind};
 
 use super::FlowDetail;
-use crate::Ui;
+use crate::SourceUi;
 
 /// Copy the request as cURL (the key as the caller's own `$ANTHROPIC_API_KEY`,
 /// or as logged when asked), and the answer's text.
 #[component]
-pub(super) fn FlowActions(ui: Ui, detail: Arc<FlowDetail>) -> impl IntoView {
+pub(super) fn FlowActions(source: SourceUi, detail: Arc<FlowDetail>) -> impl IntoView {
     let copied = RwSignal::new(None::<&'static str>);
     let request = detail.events.iter().find_map(|e| match &e.kind {
         EventKind::Request(r) => Some(r.clone()),
         _ => None,
     });
     let upstream = move || {
-        ui.source.server.with_untracked(|s| {
+        source.server.with_untracked(|s| {
             s.as_ref()
                 .and_then(shared::api::ServerInfo::recording)
                 .map(|r| r.upstream.clone())

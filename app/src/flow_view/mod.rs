@@ -20,7 +20,7 @@ use serde_json::Value;
 use shared::{Event, EventKind, FlowSummary};
 
 use crate::format::short;
-use crate::Ui;
+use crate::{FlowsUi, OpenUi, SourceUi};
 use actions::FlowActions;
 use changes::ChangesView;
 use request::RequestView;
@@ -47,24 +47,29 @@ pub enum Tab {
 /// Fetches the selected flow's events when the selection changes, and once
 /// more when a flow opened while in progress finishes. Not on every live
 /// event: a streaming flow would be fetched again for each of them.
-pub fn load_selected(ui: Ui) {
+pub fn load_selected(open: OpenUi, flows: FlowsUi, source: SourceUi) {
     #[cfg(feature = "hydrate")]
     {
         // A memo, so that other flows' events (which change the store) do
         // not wake the fetch: only this selection and its state do.
         let target = Memo::new(move |_| {
-            let id = ui.open.selected.get()?;
-            let state = ui.flows.store.with(|s| s.get(&id).map(|f| f.state));
+            let id = open.selected.get()?;
+            let state = flows.store.with(|s| s.get(&id).map(|f| f.state));
             Some((id, state))
         });
-        Effect::new(move |_| load(ui, target.get()));
+        Effect::new(move |_| load(open, flows, source, target.get()));
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = ui;
+    let _ = (open, flows, source);
 }
 
 #[cfg(feature = "hydrate")]
-fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
+fn load(
+    open: OpenUi,
+    flows: FlowsUi,
+    source: SourceUi,
+    target: Option<(String, Option<shared::FlowState>)>,
+) {
     thread_local! {
         // Fetches in flight may finish out of order: only the latest one's
         // answer (or error) is shown.
@@ -75,28 +80,27 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
         l.get()
     });
     let is_latest = move || LATEST.with(|l| l.get() == mine);
-    ui.open.detail_error.set(None);
+    open.detail_error.set(None);
     let Some((id, _)) = target else {
-        ui.open.detail.set(None);
+        open.detail.set(None);
         return;
     };
-    let previous = ui
-        .flows
+    let previous = flows
         .store
         .with_untracked(|s| s.previous_turn(&id).map(|f| f.flow_id.as_str().to_owned()));
-    let session = ui.source.viewing.get_untracked();
+    let session = source.viewing.get_untracked();
     leptos::task::spawn_local(async move {
-        let events = match fetch_flow(ui, &id, session.as_deref()).await {
+        let events = match fetch_flow(source, &id, session.as_deref()).await {
             Ok(events) => events,
             Err(e) => {
                 if is_latest() {
-                    ui.open.detail_error.set(Some(e));
+                    open.detail_error.set(Some(e));
                 }
                 return;
             }
         };
         let previous = match previous {
-            Some(prev) => fetch_flow(ui, &prev, session.as_deref())
+            Some(prev) => fetch_flow(source, &prev, session.as_deref())
                 .await
                 .ok()
                 .map(|events| (prev, events)),
@@ -104,7 +108,7 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
         };
         // The user may have moved on, or a newer fetch started, meanwhile.
         if is_latest() {
-            ui.open.detail.set(Some(std::sync::Arc::new(FlowDetail {
+            open.detail.set(Some(std::sync::Arc::new(FlowDetail {
                 id,
                 events,
                 previous,
@@ -114,8 +118,12 @@ fn load(ui: Ui, target: Option<(String, Option<shared::FlowState>)>) {
 }
 
 #[cfg(feature = "hydrate")]
-async fn fetch_flow(ui: Ui, id: &str, session: Option<&str>) -> Result<Vec<Event>, String> {
-    if ui.source.report.get_untracked() {
+async fn fetch_flow(
+    source: SourceUi,
+    id: &str,
+    session: Option<&str>,
+) -> Result<Vec<Event>, String> {
+    if source.report.get_untracked() {
         return crate::report::flow(id).await;
     }
     let url = format!(
@@ -127,15 +135,15 @@ async fn fetch_flow(ui: Ui, id: &str, session: Option<&str>) -> Result<Vec<Event
 }
 
 #[component]
-pub fn FlowView(ui: Ui) -> impl IntoView {
+pub fn FlowView(open: OpenUi, flows: FlowsUi, source: SourceUi) -> impl IntoView {
     let tab = RwSignal::new(Tab::Request);
     let summary = Memo::new(move |_| {
-        let id = ui.open.selected.get()?;
-        ui.flows.store.with(|s| s.get(&id).cloned())
+        let id = open.selected.get()?;
+        flows.store.with(|s| s.get(&id).cloned())
     });
     let detail = move || {
-        let d = ui.open.detail.get()?;
-        (ui.open.selected.get().as_deref() == Some(d.id.as_str())).then_some(d)
+        let d = open.detail.get()?;
+        (open.selected.get().as_deref() == Some(d.id.as_str())).then_some(d)
     };
     let tabs = [
         (Tab::Request, "request", "Request"),
@@ -156,7 +164,7 @@ pub fn FlowView(ui: Ui) -> impl IntoView {
     })
     .collect_view();
     view! {
-        <section class="flow-view" data-role="flow-view" data-flow-id=move || ui.open.selected.get()>
+        <section class="flow-view" data-role="flow-view" data-flow-id=move || open.selected.get()>
             {move || match summary.get() {
                 None => view! { <p class="empty">"Select a flow in the list to open it."</p> }.into_any(),
                 Some(s) => view! { <FlowHead summary=s/> }.into_any(),
@@ -164,10 +172,10 @@ pub fn FlowView(ui: Ui) -> impl IntoView {
             <div class="subtabs" role="tablist">
                 {tabs}
                 <span class="spacer"></span>
-                {move || detail().map(|d| view! { <FlowActions ui=ui detail=d/> })}
+                {move || detail().map(|d| view! { <FlowActions source=source detail=d/> })}
             </div>
             <div class="flow-body">
-                {move || ui.open.detail_error.get().map(|e| view! { <p class="error">{format!("Cannot load this flow: {e}")}</p> })}
+                {move || open.detail_error.get().map(|e| view! { <p class="error">{format!("Cannot load this flow: {e}")}</p> })}
                 {move || match (detail(), summary.get()) {
                     (Some(d), Some(s)) => match tab.get() {
                         Tab::Request => view! { <RequestView detail=d/> }.into_any(),
