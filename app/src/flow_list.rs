@@ -274,24 +274,18 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
                 .collect_view()
         }
     };
-    let on_model = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        flows
-            .filter
-            .update(|f| f.model = (!v.is_empty()).then_some(v));
+    // A select whose empty option is "all …": empty sets no filter.
+    let on_choice = move |set: fn(&mut FlowFilter, Option<String>)| {
+        move |ev: leptos::ev::Event| {
+            let v = event_target_value(&ev);
+            flows
+                .filter
+                .update(|f| set(f, (!v.is_empty()).then_some(v)));
+        }
     };
-    let on_path = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        flows
-            .filter
-            .update(|f| f.path = (!v.is_empty()).then_some(v));
-    };
-    let on_session = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        flows
-            .filter
-            .update(|f| f.session = (!v.is_empty()).then_some(v));
-    };
+    let on_model = on_choice(|f, v| f.model = v);
+    let on_path = on_choice(|f, v| f.path = v);
+    let on_session = on_choice(|f, v| f.session = v);
     // "main" is the main agent; subagents are "agent:ID", so no id can be
     // mistaken for the main agent.
     let on_agent = move |ev: leptos::ev::Event| {
