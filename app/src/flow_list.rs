@@ -265,27 +265,6 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
             .with(|s| distinct(s, |f| f.session_id.as_deref()))
     });
     let agents = Memo::new(move |_| flows.store.with(|s| distinct(s, |f| f.agent_id.as_deref())));
-    let option_list = |values: Memo<Vec<String>>| {
-        move || {
-            values
-                .get()
-                .into_iter()
-                .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
-                .collect_view()
-        }
-    };
-    // A select whose empty option is "all …": empty sets no filter.
-    let on_choice = move |set: fn(&mut FlowFilter, Option<String>)| {
-        move |ev: leptos::ev::Event| {
-            let v = event_target_value(&ev);
-            flows
-                .filter
-                .update(|f| set(f, (!v.is_empty()).then_some(v)));
-        }
-    };
-    let on_model = on_choice(|f, v| f.model = v);
-    let on_path = on_choice(|f, v| f.path = v);
-    let on_session = on_choice(|f, v| f.session = v);
     // "main" is the main agent; subagents are "agent:ID", so no id can be
     // mistaken for the main agent.
     let on_agent = move |ev: leptos::ev::Event| {
@@ -344,18 +323,12 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
                 "only matches"
             </label>
             <span class="match-count" data-role="match-count">{summary}</span>
-            <select data-role="filter-model" aria-label="Model" on:change=on_model>
-                <option value="">"all models"</option>
-                {option_list(models)}
-            </select>
-            <select data-role="filter-path" aria-label="Path" on:change=on_path>
-                <option value="">"all paths"</option>
-                {option_list(paths)}
-            </select>
-            <select data-role="filter-session" aria-label="Claude Code session" on:change=on_session>
-                <option value="">"all sessions"</option>
-                {option_list(sessions)}
-            </select>
+            <ChoiceSelect flows=flows role="filter-model" label="Model" all="all models"
+                values=models set=|f, v| f.model = v/>
+            <ChoiceSelect flows=flows role="filter-path" label="Path" all="all paths"
+                values=paths set=|f, v| f.path = v/>
+            <ChoiceSelect flows=flows role="filter-session" label="Claude Code session" all="all sessions"
+                values=sessions set=|f, v| f.session = v/>
             <select data-role="filter-agent" aria-label="Agent" on:change=on_agent>
                 <option value="">"all agents"</option>
                 <option value="main">"main agent"</option>
@@ -368,6 +341,38 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
                 <option value="pending">"in progress"</option>
             </select>
         </div>
+    }
+}
+
+/// A filter's select over the values seen in the flows; its first option,
+/// "all …", sets no filter.
+#[component]
+fn ChoiceSelect(
+    flows: FlowsUi,
+    role: &'static str,
+    label: &'static str,
+    all: &'static str,
+    values: Memo<Vec<String>>,
+    set: fn(&mut FlowFilter, Option<String>),
+) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        flows
+            .filter
+            .update(|f| set(f, (!v.is_empty()).then_some(v)));
+    };
+    let options = move || {
+        values
+            .get()
+            .into_iter()
+            .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
+            .collect_view()
+    };
+    view! {
+        <select data-role=role aria-label=label on:change=on_change>
+            <option value="">{all}</option>
+            {options}
+        </select>
     }
 }
 
