@@ -85,10 +85,9 @@ pub fn search(flows: FlowsUi, source: SourceUi) {
                     }
                     let session = source.viewing.get_untracked();
                     leptos::task::spawn_local(async move {
-                        let url = format!(
-                            "/api/search?q={}{}",
-                            crate::fetch::encode(&text),
-                            crate::fetch::session_param(session.as_deref(), false)
+                        let url = crate::fetch::session_url(
+                            &format!("/api/search?q={}", crate::fetch::encode(&text)),
+                            session.as_deref(),
                         );
                         let found = if source.report.get_untracked() {
                             crate::report::search(&text).await
@@ -123,10 +122,7 @@ pub fn Downloads(source: SourceUi) -> impl IntoView {
     let href = move |format: &'static str| {
         move || {
             let session = source.viewing.get();
-            format!(
-                "/api/export/{format}{}",
-                crate::fetch::session_param(session.as_deref(), true)
-            )
+            crate::fetch::session_url(&format!("/api/export/{format}"), session.as_deref())
         }
     };
     view! {

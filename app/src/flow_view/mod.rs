@@ -126,11 +126,8 @@ async fn fetch_flow(
     if source.report.get_untracked() {
         return crate::report::flow(id).await;
     }
-    let url = format!(
-        "/api/flows/{}{}",
-        crate::fetch::encode(id),
-        crate::fetch::session_param(session, true)
-    );
+    let url =
+        crate::fetch::session_url(&format!("/api/flows/{}", crate::fetch::encode(id)), session);
     crate::fetch::get_json(&url).await
 }
 
