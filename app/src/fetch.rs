@@ -24,16 +24,18 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, St
     serde_json::from_str(&text).map_err(|e| format!("unreadable answer: {e}"))
 }
 
-/// `?session=NAME` (URL-encoded) for API calls about `session`, or nothing.
-pub fn session_param(session: Option<&str>, first: bool) -> String {
+/// `path` of this page's API, asked about `session`: `session=NAME` joins
+/// its query. None asks about the server's default session, the live one.
+pub fn session_url(path: &str, session: Option<&str>) -> String {
     match session {
-        Some(name) => format!("{}session={}", if first { '?' } else { '&' }, encode(name)),
-        None => String::new(),
+        Some(name) => {
+            let join = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{join}session={}", encode(name))
+        }
+        None => path.to_owned(),
     }
 }
 
-// Used by the browser build (and its tests), not by the server's.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 /// Percent-encodes a query value (everything but unreserved characters).
 pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -53,8 +55,13 @@ mod tests {
     fn encodes_what_a_query_cannot_hold() {
         assert_eq!(super::encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
         assert_eq!(
-            super::session_param(Some("s (2)"), true),
-            "?session=s%20%282%29"
+            super::session_url("/api/flows", Some("s (2)")),
+            "/api/flows?session=s%20%282%29"
         );
+        assert_eq!(
+            super::session_url("/api/search?q=a", Some("s")),
+            "/api/search?q=a&session=s"
+        );
+        assert_eq!(super::session_url("/api/flows", None), "/api/flows");
     }
 }

@@ -6,7 +6,7 @@ use shared::{FlowState, FlowSummary};
 
 use crate::flows::{distinct, grouped, AgentChoice, Column, FlowFilter, Group, Sort, StatusFilter};
 use crate::format::{cost, millis, rate, short, tokens};
-use crate::{Pane, Ui};
+use crate::{FlowsUi, OpenUi, Pane};
 
 const COLUMNS: [(Column, &str, &str); 15] = [
     (Column::Start, "start", "Start"),
@@ -39,8 +39,8 @@ struct Row {
     error: Option<String>,
 }
 
-fn row(ui: Ui, flow: &FlowSummary) -> Row {
-    let price = ui.flows.store.with_untracked(|s| s.cost(flow));
+fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
+    let price = flows.store.with_untracked(|s| s.cost(flow));
     let usage = flow.usage.as_ref();
     let unpriced = usage.is_some() && price.is_none();
     let status = match (flow.status, flow.state) {
@@ -82,19 +82,19 @@ fn row(ui: Ui, flow: &FlowSummary) -> Row {
 }
 
 #[component]
-pub fn FlowList(ui: Ui) -> impl IntoView {
+pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
     let groups = Memo::new(move |_| {
-        let filter = effective_filter(ui);
-        let sort = ui.flows.sort.get();
-        ui.flows.store.with(|store| grouped(store, &filter, sort))
+        let filter = effective_filter(flows);
+        let sort = flows.sort.get();
+        flows.store.with(|store| grouped(store, &filter, sort))
     });
     let group_keys = move || groups.with(|gs| gs.iter().map(Group::key).collect::<Vec<_>>());
-    let total = Memo::new(move |_| ui.flows.store.with(|s| s.flows().len()));
+    let total = Memo::new(move |_| flows.store.with(|s| s.flows().len()));
     let heads = COLUMNS
         .iter()
         .map(|&(column, name, label)| {
             let aria = move || {
-                let s = ui.flows.sort.get();
+                let s = flows.sort.get();
                 match (s.column == column, s.descending) {
                     (false, _) => "none",
                     (true, false) => "ascending",
@@ -102,7 +102,7 @@ pub fn FlowList(ui: Ui) -> impl IntoView {
                 }
             };
             let on_click = move |_| {
-                ui.flows.sort.update(|s| {
+                flows.sort.update(|s| {
                     if s.column == column {
                         s.descending = !s.descending;
                     } else {
@@ -125,18 +125,18 @@ pub fn FlowList(ui: Ui) -> impl IntoView {
             <table class="flows" data-role="flow-list">
                 <thead><tr>{heads}</tr></thead>
                 <For each=group_keys key=|k| k.clone() let:key>
-                    <FlowGroup ui=ui groups=groups key=key/>
+                    <FlowGroup flows=flows open=open groups=groups key=key/>
                 </For>
             </table>
             <Show when=move || total.get() == 0>
-                <p class="empty">{move || if ui.flows.store.with(|s| s.is_loaded()) { "No flows yet." } else { "Loading flows…" }}</p>
+                <p class="empty">{move || if flows.store.with(|s| s.is_loaded()) { "No flows yet." } else { "Loading flows…" }}</p>
             </Show>
         </div>
     }
 }
 
 #[component]
-fn FlowGroup(ui: Ui, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
+fn FlowGroup(flows: FlowsUi, open: OpenUi, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
     let group = {
         let key = key.clone();
         Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.key() == key).cloned()))
@@ -145,11 +145,11 @@ fn FlowGroup(ui: Ui, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
         let Some(group) = group.get() else {
             return Vec::new();
         };
-        ui.flows.store.with(|store| {
+        flows.store.with(|store| {
             group
                 .flows
                 .iter()
-                .map(|&i| row(ui, &store.flows()[i]))
+                .map(|&i| row(flows, &store.flows()[i]))
                 .collect::<Vec<_>>()
         })
     };
@@ -179,7 +179,7 @@ fn FlowGroup(ui: Ui, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
         <tbody data-role="flow-group" data-session-id=session_id data-agent-id=agent_id>
             <tr class="group-head"><th colspan=COLUMNS.len() scope="rowgroup">{title}</th></tr>
             <For each=rows key=|r| (r.id.clone(), r.version) let:r>
-                <FlowRow ui=ui r=r/>
+                <FlowRow flows=flows open=open r=r/>
             </For>
         </tbody>
     }
@@ -194,16 +194,16 @@ fn state_name(state: FlowState) -> &'static str {
 }
 
 #[component]
-fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
+fn FlowRow(flows: FlowsUi, open: OpenUi, r: Row) -> impl IntoView {
     let id = r.id.clone();
     let selected = {
         let id = id.clone();
-        move || ui.open.selected.with(|s| s.as_deref() == Some(id.as_str()))
+        move || open.selected.with(|s| s.as_deref() == Some(id.as_str()))
     };
     let matched = {
         let id = id.clone();
         move || {
-            ui.flows
+            flows
                 .matches
                 .with(|m| m.as_ref().is_some_and(|m| m.contains(&id)))
         }
@@ -211,8 +211,8 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
     let open = {
         let id = id.clone();
         move || {
-            ui.open.selected.set(Some(id.clone()));
-            ui.open.pane.set(Pane::Flow);
+            open.selected.set(Some(id.clone()));
+            open.pane.set(Pane::Flow);
         }
     };
     let state = state_name(r.state);
@@ -252,50 +252,19 @@ fn FlowRow(ui: Ui, r: Row) -> impl IntoView {
 
 /// Search over bodies, and filters by model, path and outcome.
 #[component]
-pub fn FlowFilters(ui: Ui) -> impl IntoView {
-    let models = Memo::new(move |_| ui.flows.store.with(|s| distinct(s, |f| f.model.as_deref())));
+pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
+    let models = Memo::new(move |_| flows.store.with(|s| distinct(s, |f| f.model.as_deref())));
     let paths = Memo::new(move |_| {
-        ui.flows
+        flows
             .store
             .with(|s| distinct(s, |f| f.path.split('?').next()))
     });
     let sessions = Memo::new(move |_| {
-        ui.flows
+        flows
             .store
             .with(|s| distinct(s, |f| f.session_id.as_deref()))
     });
-    let agents = Memo::new(move |_| {
-        ui.flows
-            .store
-            .with(|s| distinct(s, |f| f.agent_id.as_deref()))
-    });
-    let option_list = |values: Memo<Vec<String>>| {
-        move || {
-            values
-                .get()
-                .into_iter()
-                .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
-                .collect_view()
-        }
-    };
-    let on_model = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        ui.flows
-            .filter
-            .update(|f| f.model = (!v.is_empty()).then_some(v));
-    };
-    let on_path = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        ui.flows
-            .filter
-            .update(|f| f.path = (!v.is_empty()).then_some(v));
-    };
-    let on_session = move |ev: leptos::ev::Event| {
-        let v = event_target_value(&ev);
-        ui.flows
-            .filter
-            .update(|f| f.session = (!v.is_empty()).then_some(v));
-    };
+    let agents = Memo::new(move |_| flows.store.with(|s| distinct(s, |f| f.agent_id.as_deref())));
     // "main" is the main agent; subagents are "agent:ID", so no id can be
     // mistaken for the main agent.
     let on_agent = move |ev: leptos::ev::Event| {
@@ -307,7 +276,7 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
                 .strip_prefix("agent:")
                 .map(|id| AgentChoice::Sub(id.to_owned())),
         };
-        ui.flows.filter.update(|f| f.agent = choice);
+        flows.filter.update(|f| f.agent = choice);
     };
     let agent_options = move || {
         agents
@@ -323,13 +292,13 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
             "pending" => StatusFilter::Pending,
             _ => StatusFilter::All,
         };
-        ui.flows.filter.update(|f| f.status = status);
+        flows.filter.update(|f| f.status = status);
     };
-    let on_search = move |ev: leptos::ev::Event| ui.flows.search.set(event_target_value(&ev));
-    let on_only = move |ev: leptos::ev::Event| ui.flows.only_matches.set(event_target_checked(&ev));
+    let on_search = move |ev: leptos::ev::Event| flows.search.set(event_target_value(&ev));
+    let on_only = move |ev: leptos::ev::Event| flows.only_matches.set(event_target_checked(&ev));
     let summary = move || {
-        let searching = !ui.flows.search.with(|s| s.trim().is_empty());
-        match ui.flows.matches.get() {
+        let searching = !flows.search.with(|s| s.trim().is_empty());
+        match flows.matches.get() {
             Some(m) if searching => format!(
                 "{} matching flow{}",
                 m.len(),
@@ -346,26 +315,20 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
                 data-role="search"
                 placeholder="Search requests and responses"
                 aria-label="Search requests and responses"
-                prop:value=move || ui.flows.search.get()
+                prop:value=move || flows.search.get()
                 on:input=on_search
             />
             <label class="only">
-                <input type="checkbox" data-role="only-matches" prop:checked=move || ui.flows.only_matches.get() on:change=on_only/>
+                <input type="checkbox" data-role="only-matches" prop:checked=move || flows.only_matches.get() on:change=on_only/>
                 "only matches"
             </label>
             <span class="match-count" data-role="match-count">{summary}</span>
-            <select data-role="filter-model" aria-label="Model" on:change=on_model>
-                <option value="">"all models"</option>
-                {option_list(models)}
-            </select>
-            <select data-role="filter-path" aria-label="Path" on:change=on_path>
-                <option value="">"all paths"</option>
-                {option_list(paths)}
-            </select>
-            <select data-role="filter-session" aria-label="Claude Code session" on:change=on_session>
-                <option value="">"all sessions"</option>
-                {option_list(sessions)}
-            </select>
+            <ChoiceSelect flows=flows role="filter-model" label="Model" all="all models"
+                values=models set=|f, v| f.model = v/>
+            <ChoiceSelect flows=flows role="filter-path" label="Path" all="all paths"
+                values=paths set=|f, v| f.path = v/>
+            <ChoiceSelect flows=flows role="filter-session" label="Claude Code session" all="all sessions"
+                values=sessions set=|f, v| f.session = v/>
             <select data-role="filter-agent" aria-label="Agent" on:change=on_agent>
                 <option value="">"all agents"</option>
                 <option value="main">"main agent"</option>
@@ -381,11 +344,43 @@ pub fn FlowFilters(ui: Ui) -> impl IntoView {
     }
 }
 
+/// A filter's select over the values seen in the flows; its first option,
+/// "all …", sets no filter.
+#[component]
+fn ChoiceSelect(
+    flows: FlowsUi,
+    role: &'static str,
+    label: &'static str,
+    all: &'static str,
+    values: Memo<Vec<String>>,
+    set: fn(&mut FlowFilter, Option<String>),
+) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        flows
+            .filter
+            .update(|f| set(f, (!v.is_empty()).then_some(v)));
+    };
+    let options = move || {
+        values
+            .get()
+            .into_iter()
+            .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
+            .collect_view()
+    };
+    view! {
+        <select data-role=role aria-label=label on:change=on_change>
+            <option value="">{all}</option>
+            {options}
+        </select>
+    }
+}
+
 /// Narrows the list to the search's matches when the user asks for it.
-pub fn effective_filter(ui: Ui) -> FlowFilter {
-    let mut filter = ui.flows.filter.get();
-    if ui.flows.only_matches.get() && !ui.flows.search.with(|s| s.trim().is_empty()) {
-        filter.matches = Some(ui.flows.matches.get().unwrap_or_default());
+pub fn effective_filter(flows: FlowsUi) -> FlowFilter {
+    let mut filter = flows.filter.get();
+    if flows.only_matches.get() && !flows.search.with(|s| s.trim().is_empty()) {
+        filter.matches = Some(flows.matches.get().unwrap_or_default());
     }
     filter
 }

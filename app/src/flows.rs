@@ -361,6 +361,38 @@ mod tests {
     const T0: &str = "2026-03-29T11:27:07.000000Z";
     const T1: &str = "2026-03-29T11:27:08.000000Z";
 
+    /// A store whose snapshot was empty, then these requests (flow, Claude
+    /// Code session, agent) arrived live at T0, with sequence numbers 1, 2, ….
+    fn live_store(requests: &[(&str, &str, Option<&str>)]) -> FlowStore {
+        let mut store = FlowStore::default();
+        store.load("s".to_owned(), Vec::new(), 0, None);
+        for (seq, &(flow, session, agent)) in (1..).zip(requests) {
+            store.accept("s", seq, &request(flow, T0, session, agent));
+        }
+        store
+    }
+
+    /// Session s1's main agent calls (f1), its subagent calls (f2), session
+    /// s2 calls (f3), then s1's main agent calls again (f4).
+    fn two_sessions() -> FlowStore {
+        live_store(&[
+            ("f1", "s1", None),
+            ("f2", "s1", Some("agent-x")),
+            ("f3", "s2", None),
+            ("f4", "s1", None),
+        ])
+    }
+
+    /// The flows `filter` keeps, by index, whatever group they are in.
+    fn kept(store: &FlowStore, filter: &FlowFilter) -> Vec<usize> {
+        let mut ids: Vec<usize> = grouped(store, filter, Sort::default())
+            .iter()
+            .flat_map(|g| g.flows.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     #[test]
     fn live_events_continue_the_snapshot_without_doubling() {
         let mut store = FlowStore::default();
@@ -380,12 +412,7 @@ mod tests {
 
     #[test]
     fn groups_by_session_then_main_agent_before_subagents() {
-        let mut store = FlowStore::default();
-        store.load("s".to_owned(), Vec::new(), 0, None);
-        store.accept("s", 1, &request("f1", T0, "s1", None));
-        store.accept("s", 2, &request("f2", T0, "s1", Some("agent-x")));
-        store.accept("s", 3, &request("f3", T0, "s2", None));
-        store.accept("s", 4, &request("f4", T0, "s1", None));
+        let store = two_sessions();
         let groups = grouped(&store, &FlowFilter::default(), Sort::default());
         let keys: Vec<String> = groups.iter().map(Group::key).collect();
         assert_eq!(keys, ["s1/-", "s1/agent-x", "s2/-"]);
@@ -402,11 +429,11 @@ mod tests {
 
     #[test]
     fn sorting_puts_missing_values_last_either_way() {
-        let mut store = FlowStore::default();
-        store.load("s".to_owned(), Vec::new(), 0, None);
-        store.accept("s", 1, &request("slow", T0, "s", None));
-        store.accept("s", 2, &request("open", T0, "s", None));
-        store.accept("s", 3, &request("fast", T0, "s", None));
+        let mut store = live_store(&[
+            ("slow", "s", None),
+            ("open", "s", None),
+            ("fast", "s", None),
+        ]);
         store.accept("s", 4, &end("slow", T1));
         store.accept("s", 5, &end("fast", "2026-03-29T11:27:07.500000Z"));
         let order = |descending| {
@@ -429,58 +456,37 @@ mod tests {
 
     #[test]
     fn filters_by_search_matches_and_state() {
-        let mut store = FlowStore::default();
-        store.load("s".to_owned(), Vec::new(), 0, None);
-        store.accept("s", 1, &request("a", T0, "s", None));
-        store.accept("s", 2, &request("b", T0, "s", None));
+        let mut store = live_store(&[("a", "s", None), ("b", "s", None)]);
         store.accept("s", 3, &end("b", T1));
-        let ids = |filter: &FlowFilter| {
-            grouped(&store, filter, Sort::default())
-                .iter()
-                .flat_map(|g| g.flows.clone())
-                .collect::<Vec<_>>()
-        };
         let matches = FlowFilter {
             matches: Some(["a".to_owned()].into()),
             ..Default::default()
         };
-        assert_eq!(ids(&matches), [0]);
+        assert_eq!(kept(&store, &matches), [0]);
         let done = FlowFilter {
             status: StatusFilter::Ok,
             ..Default::default()
         };
-        assert_eq!(ids(&done), [1]);
+        assert_eq!(kept(&store, &done), [1]);
     }
 
     #[test]
     fn filters_by_session_and_agent() {
-        let mut store = FlowStore::default();
-        store.load("s".to_owned(), Vec::new(), 0, None);
-        store.accept("s", 1, &request("f0", T0, "s1", None));
-        store.accept("s", 2, &request("f1", T0, "s1", Some("agent-x")));
-        store.accept("s", 3, &request("f2", T0, "s2", None));
-        let ids = |filter: FlowFilter| {
-            let mut ids: Vec<usize> = grouped(&store, &filter, Sort::default())
-                .iter()
-                .flat_map(|g| g.flows.clone())
-                .collect();
-            ids.sort();
-            ids
-        };
+        let store = two_sessions();
         let session = |s: &str| FlowFilter {
             session: Some(s.to_owned()),
             ..Default::default()
         };
-        assert_eq!(ids(session("s1")), [0, 1]);
+        assert_eq!(kept(&store, &session("s1")), [0, 1, 3]);
         let main = FlowFilter {
             agent: Some(AgentChoice::Main),
             ..Default::default()
         };
-        assert_eq!(ids(main), [0, 2]);
+        assert_eq!(kept(&store, &main), [0, 2, 3]);
         let sub = FlowFilter {
             agent: Some(AgentChoice::Sub("agent-x".to_owned())),
             ..Default::default()
         };
-        assert_eq!(ids(sub), [1]);
+        assert_eq!(kept(&store, &sub), [1]);
     }
 }

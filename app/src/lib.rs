@@ -241,8 +241,8 @@ impl TimelineUi {
 pub fn App() -> impl IntoView {
     let ui = Ui::new();
     live::start(ui);
-    flow_view::load_selected(ui);
-    sessions::search(ui);
+    flow_view::load_selected(ui.open, ui.flows, ui.source);
+    sessions::search(ui.flows, ui.source);
     #[cfg(feature = "hydrate")]
     {
         // The first layout, and again whenever the window is resized.
@@ -317,14 +317,14 @@ pub fn App() -> impl IntoView {
                     })}
                 </div>
                 <div class="spacer"></div>
-                <sessions::Downloads ui=ui/>
+                <sessions::Downloads source=ui.source/>
                 <ConnectionStatus connection=ui.source.connection/>
             </header>
             <log_health::LogHealthBanner/>
             <section class="flows-pane" aria-label="Flows">
                 <totals::TotalsBar flows=ui.flows/>
-                <flow_list::FlowFilters ui=ui/>
-                <flow_list::FlowList ui=ui/>
+                <flow_list::FlowFilters flows=ui.flows/>
+                <flow_list::FlowList flows=ui.flows open=ui.open/>
             </section>
             <nav class="pane-tabs" role="tablist">
                 // A report carries flows, not a timeline.
@@ -345,7 +345,7 @@ pub fn App() -> impl IntoView {
                 </main>
             </section>
             <section class="lower" class:hidden=move || ui.open.pane.get() != Pane::Flow aria-label="Flow pane">
-                <flow_view::FlowView ui=ui/>
+                <flow_view::FlowView open=ui.open flows=ui.flows source=ui.source/>
             </section>
         </div>
     }

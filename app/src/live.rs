@@ -100,10 +100,7 @@ async fn load_sessions(ui: Ui) {
 async fn load_flows(ui: Ui) {
     use leptos::prelude::*;
     let viewing = ui.source.viewing.get_untracked();
-    let url = format!(
-        "/api/flows{}",
-        crate::fetch::session_param(viewing.as_deref(), true)
-    );
+    let url = crate::fetch::session_url("/api/flows", viewing.as_deref());
     match crate::fetch::get_json::<FlowList>(&url).await {
         Ok(f) => {
             ui.flows
@@ -132,10 +129,7 @@ fn retry_flows(ui: Ui) {
 async fn load_history(ui: Ui) {
     use leptos::prelude::*;
     let viewing = ui.source.viewing.get_untracked();
-    let url = format!(
-        "/api/events{}",
-        crate::fetch::session_param(viewing.as_deref(), true)
-    );
+    let url = crate::fetch::session_url("/api/events", viewing.as_deref());
     let name = viewing.unwrap_or_else(|| "saved".to_owned());
     match crate::fetch::get_json::<Vec<shared::Event>>(&url).await {
         Ok(events) => ui.timeline.events.update(|t| {

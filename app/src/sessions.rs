@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::{SourceUi, Ui};
+use crate::{FlowsUi, SourceUi};
 
 /// Choosing a session reloads the page on `?session=NAME`, so the address
 /// always says what is shown and can be bookmarked or shared.
@@ -66,16 +66,16 @@ fn size(bytes: u64) -> String {
 
 /// Asks the server which flows contain the search text, a moment after the
 /// user stops typing.
-pub fn search(ui: Ui) {
+pub fn search(flows: FlowsUi, source: SourceUi) {
     #[cfg(feature = "hydrate")]
     {
         let generation = StoredValue::new(0u64);
         Effect::new(move |_| {
-            let text = ui.flows.search.get();
+            let text = flows.search.get();
             generation.update_value(|g| *g += 1);
             let mine = generation.get_value();
             if text.trim().is_empty() {
-                ui.flows.matches.set(None);
+                flows.matches.set(None);
                 return;
             }
             set_timeout(
@@ -83,14 +83,13 @@ pub fn search(ui: Ui) {
                     if generation.get_value() != mine {
                         return;
                     }
-                    let session = ui.source.viewing.get_untracked();
+                    let session = source.viewing.get_untracked();
                     leptos::task::spawn_local(async move {
-                        let url = format!(
-                            "/api/search?q={}{}",
-                            crate::fetch::encode(&text),
-                            crate::fetch::session_param(session.as_deref(), false)
+                        let url = crate::fetch::session_url(
+                            &format!("/api/search?q={}", crate::fetch::encode(&text)),
+                            session.as_deref(),
                         );
-                        let found = if ui.source.report.get_untracked() {
+                        let found = if source.report.get_untracked() {
                             crate::report::search(&text).await
                         } else {
                             crate::fetch::get_json::<shared::api::SearchResult>(&url)
@@ -100,8 +99,8 @@ pub fn search(ui: Ui) {
                                 })
                         };
                         match found {
-                            Ok(flows) if generation.get_value() == mine => {
-                                ui.flows.matches.set(Some(flows.into_iter().collect()));
+                            Ok(ids) if generation.get_value() == mine => {
+                                flows.matches.set(Some(ids.into_iter().collect()));
                             }
                             Ok(_) => {}
                             Err(e) => leptos::logging::warn!("trace_claude: search failed: {e}"),
@@ -113,24 +112,21 @@ pub fn search(ui: Ui) {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = ui;
+    let _ = (flows, source);
 }
 
 /// Downloads of the shown session: the log itself, HAR for other HTTP
 /// tools, and the self-contained HTML report.
 #[component]
-pub fn Downloads(ui: Ui) -> impl IntoView {
+pub fn Downloads(source: SourceUi) -> impl IntoView {
     let href = move |format: &'static str| {
         move || {
-            let session = ui.source.viewing.get();
-            format!(
-                "/api/export/{format}{}",
-                crate::fetch::session_param(session.as_deref(), true)
-            )
+            let session = source.viewing.get();
+            crate::fetch::session_url(&format!("/api/export/{format}"), session.as_deref())
         }
     };
     view! {
-        <Show when=move || !ui.source.report.get()>
+        <Show when=move || !source.report.get()>
             <nav class="downloads" aria-label="Download this session">
                 <span class="label">"Download"</span>
                 <a data-download="jsonl" href=href("jsonl") download>"JSONL"</a>

@@ -1,0 +1,74 @@
+//! The Request tab: the request body read as a conversation (system prompt,
+//! tools, parameters, then the messages in order), because that is how the
+//! model sees it, not as one JSON document to scroll through.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use shared::{Block, Conversation};
+
+use super::message::{block_view, message_view, Listed};
+use super::{request_body, FlowDetail};
+
+#[component]
+pub(super) fn RequestView(detail: Arc<FlowDetail>) -> impl IntoView {
+    let Some(body) = request_body(&detail.events) else {
+        return view! { <p class="empty">"This request has no JSON body."</p> }.into_any();
+    };
+    let c = Conversation::from_request_body(body);
+    let params = serde_json::to_string_pretty(&c.params).unwrap_or_default();
+    let system_len: usize = c.system.iter().map(block_len).sum();
+    let tools = c
+        .tools
+        .iter()
+        .map(|t| {
+            let schema = t
+                .schema
+                .as_ref()
+                .map(|s| serde_json::to_string_pretty(s).unwrap_or_default())
+                .unwrap_or_default();
+            view! {
+                <details class="tool" data-role="tool">
+                    <summary>
+                        <span class="name">{t.name.clone()}</span>
+                        {t.kind.clone().map(|k| view! { <span class="kind">{k}</span> })}
+                        {t.cached.then(|| view! { <span class="cache-mark">"cache"</span> })}
+                    </summary>
+                    {t.description.clone().map(|d| view! { <pre class="text">{d}</pre> })}
+                    <pre class="json">{schema}</pre>
+                </details>
+            }
+        })
+        .collect_view();
+    let messages = c
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| message_view(i, m, Listed::InRequest))
+        .collect_view();
+    view! {
+        <div class="conversation">
+            <details class="system" data-role="system">
+                <summary>{format!("System prompt · {} blocks · {} characters", c.system.len(), system_len)}</summary>
+                {c.system.iter().map(block_view).collect_view()}
+            </details>
+            <details class="tools">
+                <summary>{format!("Tools · {}", c.tools.len())}</summary>
+                {tools}
+            </details>
+            <details class="params">
+                <summary>"Parameters"</summary>
+                <pre class="json">{params}</pre>
+            </details>
+            <div class="messages">{messages}</div>
+        </div>
+    }
+    .into_any()
+}
+
+fn block_len(block: &Block) -> usize {
+    match block {
+        Block::Text { text, .. } => text.chars().count(),
+        _ => 0,
+    }
+}
