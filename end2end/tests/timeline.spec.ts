@@ -156,28 +156,33 @@ test('foreign hosts are refused and the page forbids inline script', async ({ pa
   await openUi(page, tc);
 });
 
-test('a restarted proxy: the page says so, then catches up with nothing missing or doubled', async ({ page, mock }) => {
-  const first = await TraceClaude.start(mock.url);
-  await first.send('text');
-  await openUi(page, first);
-  await expect(cards(page)).toHaveCount(11);
+test.describe('while the proxy is down', () => {
+  // The browser reports each refused reconnection of the event stream.
+  test.use({ allowedConsoleErrors: [/ERR_CONNECTION_REFUSED/] });
 
-  await first.stop();
-  await expect(page.getByRole('status')).toHaveText(/reconnecting/);
-  await page.screenshot({ path: 'test-results/reconnecting.png' });
+  test('a restarted proxy: the page says so, then catches up with nothing missing or doubled', async ({ page, mock }) => {
+    const first = await TraceClaude.start(mock.url);
+    await first.send('text');
+    await openUi(page, first);
+    await expect(cards(page)).toHaveCount(11);
 
-  const second = await TraceClaude.start(mock.url, { webPort: first.webPort, sessionsDir: first.sessionsDir });
-  try {
-    await second.send('json');
-    await expect(page.getByRole('status')).toHaveText('live', { timeout: 15_000 });
-    await expect(cards(page)).toHaveCount(11 + 3);
-    await second.send('json');
-    await expect(cards(page)).toHaveCount(11 + 6);
-    await page.waitForTimeout(500);
-    await expect(cards(page)).toHaveCount(11 + 6);
-    const seqs = await cards(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-flow-id') + '/' + e.getAttribute('data-seq')));
-    expect(new Set(seqs).size).toBe(seqs.length);
-  } finally {
-    await second.stop();
-  }
+    await first.stop();
+    await expect(page.getByRole('status')).toHaveText(/reconnecting/);
+    await page.screenshot({ path: 'test-results/reconnecting.png' });
+
+    const second = await TraceClaude.start(mock.url, { webPort: first.webPort, sessionsDir: first.sessionsDir });
+    try {
+      await second.send('json');
+      await expect(page.getByRole('status')).toHaveText('live', { timeout: 15_000 });
+      await expect(cards(page)).toHaveCount(11 + 3);
+      await second.send('json');
+      await expect(cards(page)).toHaveCount(11 + 6);
+      await page.waitForTimeout(500);
+      await expect(cards(page)).toHaveCount(11 + 6);
+      const seqs = await cards(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-flow-id') + '/' + e.getAttribute('data-seq')));
+      expect(new Set(seqs).size).toBe(seqs.length);
+    } finally {
+      await second.stop();
+    }
+  });
 });
