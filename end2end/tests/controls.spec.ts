@@ -12,11 +12,12 @@ import { test, expect, openUi, cards, TraceClaude, View } from './harness';
 const rows = (page: Page) => page.locator('[data-role="flow"]');
 const timeline = (page: Page) => page.locator('main.timeline');
 
-/** Streams that last a while, back to back, until stopped (at most 2 minutes). */
+/** A stream that lasts a while and a whole answer, every second or so,
+ * until stopped (at most 3 minutes). */
 function keepSending(tc: TraceClaude): { stop: () => Promise<number> } {
   let running = true;
   let sent = 0;
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 180_000;
   const loop = (async () => {
     while (running && Date.now() < deadline) {
       await Promise.all([
@@ -24,6 +25,7 @@ function keepSending(tc: TraceClaude): { stop: () => Promise<number> } {
         tc.send(sent % 2 ? 'thinking_tool' : 'json', { headers: { 'x-claude-code-session-id': 'sess-live', 'x-claude-code-agent-id': 'agent-bg' } }),
       ]);
       sent += 2;
+      await new Promise((resolve) => setTimeout(resolve, 700));
     }
   })();
   return { stop: async () => { running = false; await loop; return sent; } };
@@ -65,16 +67,20 @@ async function pressTimelineControls(page: Page) {
   await page.getByRole('button', { name: 'Expand All' }).click();
   await page.getByRole('button', { name: 'Collapse All' }).click();
 
-  // One card open, then closed again.
-  const head = cards(page).first().locator('.card-head');
-  await head.click();
-  await expect(cards(page).first()).toHaveClass(/expanded/);
-  await head.click();
-  await expect(cards(page).first()).not.toHaveClass(/expanded/);
-
+  // One card open, then closed again: held still (auto-scroll off, at the
+  // top), as new events would otherwise move it out of the window.
   const autoscroll = page.getByRole('checkbox', { name: 'Auto-scroll' });
   await autoscroll.uncheck();
   await expect(autoscroll).not.toBeChecked();
+  await timeline(page).evaluate((el) => { el.scrollTop = 0; });
+  // The window follows the scroll on the next frames: let it settle first.
+  await page.waitForTimeout(300);
+  const seq = await cards(page).first().getAttribute('data-seq');
+  const card = page.locator(`article[data-seq="${seq}"]`);
+  await card.locator('.card-head').click();
+  await expect(card).toHaveClass(/expanded/);
+  await card.locator('.card-head').click();
+  await expect(card).not.toHaveClass(/expanded/);
   await autoscroll.check();
   await expect(autoscroll).toBeChecked();
 
@@ -96,7 +102,7 @@ async function pressFlowControls(page: Page) {
     await sorts.nth(i).click();
   }
   const search = page.locator('[data-role="search"]');
-  await search.fill('tick');
+  await search.fill('claude');
   await page.locator('[data-role="only-matches"]').check();
   await expect(rows(page).first()).toBeVisible();
   await page.locator('[data-role="only-matches"]').uncheck();
@@ -135,6 +141,7 @@ async function pressFlowControls(page: Page) {
 }
 
 test('every control of a live session, pressed while events stream in', async ({ page, context, tc }) => {
+  test.setTimeout(240_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await tc.send('text');
   await tc.send('thinking_tool');
@@ -153,6 +160,7 @@ test('every control of a live session, pressed while events stream in', async ({
 });
 
 test('every control of a saved session, opened beside a live one and on its own', async ({ page, context, tc, mock }) => {
+  test.setTimeout(240_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await tc.send('text');
   await tc.send('thinking_tool', { headers: { 'x-claude-code-agent-id': 'agent-9' } });

@@ -35,6 +35,14 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
   });
 }
 
+/**
+ * Set while a test stops a server on purpose: the pages still open on it
+ * then see their event streams cut (`ERR_INCOMPLETE_CHUNKED_ENCODING`) and
+ * their reconnections refused, which is the stop, not a fault of the page.
+ */
+let serverStopped = false;
+const stopErrors = /net::(ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_CONNECTION_REFUSED)/;
+
 export class Mock {
   constructor(readonly child: ChildProcess, readonly url: string) {}
   static async start(): Promise<Mock> {
@@ -87,6 +95,7 @@ export class TraceClaude {
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
+    serverStopped = true;
     const exited = new Promise((resolve) => this.child.on('exit', resolve));
     this.child.kill('SIGINT');
     await exited;
@@ -135,13 +144,15 @@ export const test = base.extend<Fixtures, { mock: Mock }>({
     expect(errors, 'the page raised errors').toEqual([]);
   },
   context: async ({ context, allowedConsoleErrors, pageErrors }, use) => {
+    serverStopped = false;
     const watch = (page: Page) => {
       page.on('pageerror', (e) => pageErrors.push(`page error: ${e.stack ?? e.message}`));
       page.on('crash', () => pageErrors.push('the page crashed'));
       page.on('console', (m) => {
         if (m.type() !== 'error') return;
         const text = m.text();
-        if (!allowedConsoleErrors.some((r) => r.test(text))) pageErrors.push(`console error: ${text}`);
+        if (serverStopped && stopErrors.test(text)) return;
+        if (!allowedConsoleErrors.some((r) => r.test(text))) pageErrors.push(`console error: ${text} (${m.location().url})`);
       });
     };
     context.pages().forEach(watch);
@@ -173,7 +184,10 @@ export class View {
     return new View(child, port);
   }
   get web(): string { return `http://127.0.0.1:${this.webPort}`; }
-  stop() { this.child.kill('SIGINT'); }
+  stop() {
+    serverStopped = true;
+    this.child.kill('SIGINT');
+  }
 }
 
 /** Writes a generated session log (testkit's session_gen) and returns its size. */
