@@ -17,7 +17,7 @@ fn the_builtin_file_parses_and_says_what_it_is() {
         p.source.contains("200k"),
         "the note names what is not modelled"
     );
-    assert_eq!(p.models.len(), 10);
+    assert_eq!(p.models.len(), 22);
 }
 
 #[test]
@@ -50,7 +50,7 @@ fn the_longest_family_wins() {
 fn a_model_outside_every_family_has_no_price() {
     let p = Prices::builtin();
     for model in [
-        "claude-opus-4-6",     // a newer minor version, not Opus 4
+        "claude-opus-4-9",     // a newer minor version, not Opus 4
         "claude-sonnet-4-7-x", // likewise
         "claude-opus-45",      // no boundary after the family
         "claude-3-5-sonnet-20241022",
@@ -215,4 +215,31 @@ fn a_price_list_deserialized_from_anywhere_is_a_checked_one() {
     let round_trip: Prices =
         serde_json::from_value(serde_json::to_value(&builtin).unwrap()).unwrap();
     assert_eq!(round_trip, builtin);
+}
+
+#[test]
+fn todays_models_are_priced_and_those_without_a_dated_rate_are_not() {
+    let p = Prices::builtin();
+    // Opus 5.5, Claude Code's default: 4 / 20 / 5 / 8 / 0.20 per MTok.
+    let u = Usage {
+        cache_creation_1h_input_tokens: 100_000,
+        ..usage(1_000_000, 100_000, 200_000, 1_000_000)
+    };
+    // 1M input, 100k output, 200k cache reads, 900k 5-minute and 100k 1-hour writes.
+    let want = 4.0 + 2.0 + 0.04 + 4.5 + 0.8;
+    let got = p.cost(Some("claude-opus-5-5"), &u).unwrap();
+    assert!((got - want).abs() < 1e-9, "{got} != {want}");
+    // Haiku 5.5 at its short-prompt rates; past 100k a request is priced
+    // differently, so it has no price here rather than a wrong one.
+    let short = p
+        .cost(Some("claude-haiku-5-5"), &usage(90_000, 1_000, 0, 0))
+        .unwrap();
+    assert!((short - (0.009 + 0.0005)).abs() < 1e-12, "{short}");
+    assert_eq!(
+        p.cost(Some("claude-haiku-5-5"), &usage(90_000, 1, 20_000, 0)),
+        None
+    );
+    for model in ["claude-sonnet-5-5", "claude-fable-5-2", "claude-mythos-5-2"] {
+        assert_eq!(family(&p, model), None, "{model}");
+    }
 }
