@@ -151,6 +151,24 @@ async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answer
         "the context grows: {turns:?}"
     );
 
+    // The model the pinned CLI asks for by default is one the built-in price
+    // table knows: a CLI upgrade that brings a new default model fails here
+    // until prices.json has a row for it.
+    let default_model = turns[0]["model"].as_str().unwrap();
+    let stats = crate::util::run([
+        std::ffi::OsStr::new("stats"),
+        std::ffi::OsStr::new("--json"),
+        tc.log_path.as_os_str(),
+    ]);
+    assert!(stats.status.success(), "{}", crate::util::stderr(&stats));
+    let stats: Value = serde_json::from_str(&crate::util::stdout(&stats)).unwrap();
+    let priced = &stats["models"][default_model];
+    assert!(
+        priced["requests"].as_u64() >= Some(2)
+            && priced["cost_usd"].as_f64().is_some_and(|c| c > 0.0),
+        "the CLI's default model {default_model} has no price in shared/prices.json: {stats:#}"
+    );
+
     let text = jq(
         dir,
         r#"jq -r 'select(.type=="sse" and .event=="content_block_delta") | .data.delta.text // empty' sessions/*.jsonl"#,
