@@ -364,7 +364,7 @@ fn head_slash_is_a_plain_complete_flow() {
     assert_eq!(s.method, "HEAD");
     assert_eq!((s.state, s.status), (FlowState::Complete, Some(200)));
     assert_eq!(
-        (s.model.clone(), s.usage, s.message_count),
+        (s.model.clone(), s.usage.clone(), s.message_count),
         (None, None, None)
     );
     assert!(!s.is_messages_call());
