@@ -34,6 +34,8 @@ struct Row {
     /// Events seen and state: together they change whenever the flow does.
     version: (u32, &'static str),
     cells: Vec<String>,
+    /// The cost cell's title: how the cost was made, or why it is unknown.
+    cost_title: Option<String>,
     state: FlowState,
     streaming: Option<bool>,
     error: Option<String>,
@@ -42,7 +44,16 @@ struct Row {
 fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
     let price = flows.store.with_untracked(|s| s.cost(flow));
     let usage = flow.usage.as_ref();
-    let unpriced = usage.is_some() && price.is_none();
+    // The cell's title says how the cost was made, or why there is none.
+    let (price_text, cost_title) = match price {
+        Some(Ok(c)) => (cost(Some(c.usd)), Some(c.basis.describe())),
+        Some(Err(why)) => ("unknown price".to_owned(), Some(why.to_string())),
+        None if usage.is_some() => (
+            "unknown price".to_owned(),
+            Some("no price table".to_owned()),
+        ),
+        None => (String::new(), None),
+    };
     let status = match (flow.status, flow.state) {
         (Some(s), _) => s.to_string(),
         (None, FlowState::Pending) => "…".to_owned(),
@@ -64,17 +75,14 @@ fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
         tokens(usage.map(|u| u.output_tokens)),
         tokens(usage.map(|u| u.cache_read_input_tokens)),
         tokens(usage.map(|u| u.cache_creation_input_tokens)),
-        if unpriced {
-            "unknown price".to_owned()
-        } else {
-            cost(price)
-        },
+        price_text,
         flow.stop_reason.clone().unwrap_or_default(),
     ];
     Row {
         id: flow.flow_id.as_str().to_owned(),
         version: (flow.events, state_name(flow.state)),
         cells,
+        cost_title,
         state: flow.state,
         streaming: flow.streaming,
         error: flow.error.clone(),
@@ -221,11 +229,17 @@ fn FlowRow(flows: FlowsUi, open: OpenUi, r: Row) -> impl IntoView {
         Some(false) => "whole",
         None => "",
     };
+    let cost_title = r.cost_title.clone();
     let cells = r
         .cells
         .into_iter()
         .zip(COLUMNS)
-        .map(|(text, (_, name, _))| view! { <td class=format!("c-{name}")>{text}</td> })
+        .map(|(text, (column, name, _))| {
+            let title = (column == Column::Cost)
+                .then(|| cost_title.clone())
+                .flatten();
+            view! { <td class=format!("c-{name}") title=title>{text}</td> }
+        })
         .collect_view();
     view! {
         <tr

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use shared::{Event, FlowSummary, Prices};
+use shared::{Cost, Event, FlowSummary, Prices, Unpriced};
 
 #[derive(Debug, Default)]
 pub struct FlowStore {
@@ -97,9 +97,10 @@ impl FlowStore {
         self.by_id.get(id).map(|&i| &self.flows[i])
     }
 
-    pub fn cost(&self, flow: &FlowSummary) -> Option<f64> {
-        let prices = self.prices.as_ref()?;
-        prices.cost(flow.model.as_deref(), flow.usage.as_ref()?)
+    /// A flow's cost on its own day, or why it has none; `None` when the
+    /// flow has no usage (nothing billed) or the price table has not come.
+    pub fn cost(&self, flow: &FlowSummary) -> Option<Result<Cost, Unpriced>> {
+        self.prices.as_ref()?.flow_cost(flow)
     }
 
     /// The request before `id` in the same Claude Code session and agent:
@@ -240,7 +241,7 @@ fn key(store: &FlowStore, flow: &FlowSummary, column: Column) -> Key {
         Column::Output => num(usage.map(|u| u.output_tokens as f64)),
         Column::CacheRead => num(usage.map(|u| u.cache_read_input_tokens as f64)),
         Column::CacheWrite => num(usage.map(|u| u.cache_creation_input_tokens as f64)),
-        Column::Cost => num(store.cost(flow)),
+        Column::Cost => num(store.cost(flow).and_then(Result::ok).map(|c| c.usd)),
         Column::Stop => text(flow.stop_reason.as_deref()),
     }
 }

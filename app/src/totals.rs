@@ -1,5 +1,5 @@
 //! Totals of the session shown: requests, tokens by kind, cache hits, cost
-//! and latency, per model and overall.
+//! and latency, per model and overall, and which models have no price.
 
 use leptos::prelude::*;
 use shared::{ModelTotals, Totals};
@@ -24,6 +24,7 @@ pub fn TotalsBar(flows: FlowsUi) -> impl IntoView {
             }
             rows.into_iter()
                 .map(|(model, m)| {
+                    let why = t.unpriced_models.get(&model).cloned();
                     let price = match m.cost_usd {
                         Some(_) => cost(m.cost_usd),
                         None if m.requests > 0 => "unknown price".to_owned(),
@@ -38,7 +39,7 @@ pub fn TotalsBar(flows: FlowsUi) -> impl IntoView {
                             <td data-col="cache-read">{tokens(Some(m.cache_read_input_tokens))}</td>
                             <td data-col="cache-write">{tokens(Some(m.cache_creation_input_tokens))}</td>
                             <td data-col="cache-hit">{percent(m.cache_hit_ratio)}</td>
-                            <td data-col="cost">{price}</td>
+                            <td data-col="cost" title=why>{price}</td>
                             <td data-col="p50">{millis(m.duration_ms_p50)}</td>
                             <td data-col="p90">{millis(m.duration_ms_p90)}</td>
                             <td data-col="ttft-p50">{millis(m.ttft_ms_p50)}</td>
@@ -52,7 +53,10 @@ pub fn TotalsBar(flows: FlowsUi) -> impl IntoView {
         totals.with(|t| {
             let c = match t.total.cost_usd {
                 Some(_) => cost(t.total.cost_usd),
-                None if t.total.requests > 0 => "unknown price".to_owned(),
+                None if t.total.requests > 0 => {
+                    let models: Vec<&str> = t.unpriced_models.keys().map(String::as_str).collect();
+                    format!("unknown price ({})", models.join(", "))
+                }
                 None => "$0".to_owned(),
             };
             format!(
@@ -66,6 +70,24 @@ pub fn TotalsBar(flows: FlowsUi) -> impl IntoView {
             )
         })
     };
+    // A stale table shows here: every model without a price, and why.
+    let unpriced = move || {
+        totals.with(|t| {
+            (!t.unpriced_models.is_empty()).then(|| {
+                let items = t
+                    .unpriced_models
+                    .iter()
+                    .map(|(model, why)| view! { <li data-model=model.clone()><code>{model.clone()}</code>{format!(": {why}")}</li> })
+                    .collect_view();
+                view! {
+                    <div class="unpriced" data-role="unpriced-models">
+                        <p>{format!("Unknown price for {} of {} requests:", t.total.unpriced_requests, t.total.requests)}</p>
+                        <ul>{items}</ul>
+                    </div>
+                }
+            })
+        })
+    };
     view! {
         <details class="totals" data-role="totals">
             <summary data-role="totals-headline">{headline}</summary>
@@ -76,6 +98,7 @@ pub fn TotalsBar(flows: FlowsUi) -> impl IntoView {
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
+            {unpriced}
         </details>
     }
 }

@@ -206,7 +206,7 @@ impl FlowSummary {
     /// first to the last content delta. `None` without usage, or when fewer
     /// than two deltas arrived apart in time (nothing to measure).
     pub fn output_tokens_per_sec(&self) -> Option<f64> {
-        let usage = self.usage?;
+        let usage = self.usage.as_ref()?;
         let span_ms = self.last_token_ms? - self.ttft_ms?;
         (span_ms > 0.0 && usage.output_tokens > 0)
             .then(|| usage.output_tokens as f64 / (span_ms / 1000.0))
@@ -256,7 +256,7 @@ impl FlowSummary {
                 if let Some(delta) = data.get("usage") {
                     // Without a message_start (log cut at the front) the
                     // delta's counts are all we know.
-                    let mut usage = self.usage.unwrap_or_default();
+                    let mut usage = self.usage.clone().unwrap_or_default();
                     if usage.update_from_json(delta) {
                         self.usage = Some(usage);
                     }

@@ -26,6 +26,7 @@ mod test_support;
 mod timestamp;
 mod totals;
 
+pub use anthropic::usage::{InferenceGeo, ServiceTier, Speed};
 pub use anthropic::{ApiError, SseEventName, Usage};
 pub use body::Body;
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
@@ -35,7 +36,9 @@ pub use event::{
     SseEvent, StreamEnd,
 };
 pub use flow::{FlowState, FlowSummary, RequestFacts};
-pub use pricing::{ModelPrice, Prices, PricesError};
+pub use pricing::{
+    Band, Cost, CostBasis, LongPrompt, ModelPrice, Prices, PricesError, Rates, Unpriced,
+};
 pub use reassemble::{reassemble, Assembled, AssembledBlock};
 pub use timestamp::Timestamp;
-pub use totals::{percentile, ModelTotals, Totals, UNKNOWN_MODEL};
+pub use totals::{flow_cost, percentile, ModelTotals, Totals, UNKNOWN_MODEL};

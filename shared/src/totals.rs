@@ -8,10 +8,11 @@
 //! log) is listed under [`UNKNOWN_MODEL`].
 //!
 //! Cost: a flow without usage (failed before the API counted anything) costs
-//! 0; one with usage costs what [`Prices::cost`] says, and a single flow
-//! without a known price makes its model's and the grand total's `cost_usd`
-//! `null`: never a partial sum shown as the total. `priced_cost_usd` and
-//! `unpriced_requests` say how much is known.
+//! 0; one with usage costs what [`Prices::cost`] says on the flow's own day,
+//! and a single flow without a known price makes its model's and the grand
+//! total's `cost_usd` `null`: never a partial sum shown as the total.
+//! `priced_cost_usd` and `unpriced_requests` say how much is known, and
+//! `unpriced_models` names the models and why, so a stale table is noticed.
 //!
 //! Latency percentiles use completed flows only (a fast 529 is not a fast
 //! answer); time to first token, every flow that produced a token.
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{FlowState, FlowSummary, Prices};
+use crate::{FlowState, FlowSummary, Prices, Unpriced};
 
 /// The `models` key of Messages calls whose model is not known.
 pub const UNKNOWN_MODEL: &str = "(unknown model)";
@@ -31,6 +32,9 @@ pub struct Totals {
     pub total: ModelTotals,
     /// Flows that are not Messages calls (count_tokens, HEAD /, ...).
     pub other_requests: u64,
+    /// Each model with a call that has no price, and why (the first reason seen).
+    #[serde(default)]
+    pub unpriced_models: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -64,16 +68,22 @@ impl Totals {
         let mut models: BTreeMap<String, Acc> = BTreeMap::new();
         let mut all = Acc::default();
         let mut other_requests = 0;
+        let mut unpriced_models = BTreeMap::new();
         for flow in flows {
             if !flow.is_messages_call() {
                 other_requests += 1;
                 continue;
             }
-            let cost = match &flow.usage {
-                None => Some(0.0),
-                Some(usage) => prices.cost(flow.model.as_deref(), usage),
-            };
             let model = flow.model.as_deref().unwrap_or(UNKNOWN_MODEL);
+            let cost = match flow_cost(flow, prices) {
+                Ok(usd) => Some(usd),
+                Err(why) => {
+                    unpriced_models
+                        .entry(model.to_owned())
+                        .or_insert_with(|| why.to_string());
+                    None
+                }
+            };
             models.entry(model.to_owned()).or_default().add(flow, cost);
             all.add(flow, cost);
         }
@@ -81,8 +91,17 @@ impl Totals {
             models: models.into_iter().map(|(k, acc)| (k, acc.done())).collect(),
             total: all.done(),
             other_requests,
+            unpriced_models,
         }
     }
+}
+
+/// What one Messages call adds to a total: 0 without usage (nothing was
+/// billed), else its price on its own day.
+pub fn flow_cost(flow: &FlowSummary, prices: &Prices) -> Result<f64, Unpriced> {
+    prices
+        .flow_cost(flow)
+        .map_or(Ok(0.0), |cost| cost.map(|c| c.usd))
 }
 
 /// A model's sums plus the latencies its percentiles need.

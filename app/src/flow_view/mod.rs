@@ -14,6 +14,7 @@ mod message;
 mod request;
 mod response;
 mod timing;
+mod usage;
 
 use leptos::prelude::*;
 use serde_json::Value;
@@ -26,6 +27,7 @@ use changes::ChangesView;
 use request::RequestView;
 use response::ResponseView;
 use timing::TimingView;
+use usage::UsageView;
 
 /// A flow's events, and those of the call it is compared with.
 #[derive(Debug, Clone, PartialEq)]
@@ -176,7 +178,10 @@ pub fn FlowView(open: OpenUi, flows: FlowsUi, source: SourceUi) -> impl IntoView
                 {move || match (detail(), summary.get()) {
                     (Some(d), Some(s)) => match tab.get() {
                         Tab::Request => view! { <RequestView detail=d/> }.into_any(),
-                        Tab::Response => view! { <ResponseView detail=d/> }.into_any(),
+                        Tab::Response => {
+                            let price = flows.store.with_untracked(|st| st.cost(&s));
+                            view! { <ResponseView detail=d/><UsageView summary=s price=price/> }.into_any()
+                        }
                         Tab::Timing => view! { <TimingView detail=d summary=s/> }.into_any(),
                         Tab::Changes => view! { <ChangesView detail=d/> }.into_any(),
                     },

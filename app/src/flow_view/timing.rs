@@ -54,7 +54,7 @@ pub(super) fn TimingView(detail: Arc<FlowDetail>, summary: FlowSummary) -> impl 
             }
         })
         .collect_view();
-    let usage = summary.usage;
+    let usage = summary.usage.as_ref();
     view! {
         <div class="timing" data-role="timing">
             <div class="waterfall">{bars}</div>

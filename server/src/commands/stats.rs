@@ -121,6 +121,10 @@ fn footnotes(totals: &Totals, prices: &Prices) -> String {
             unpriced.join(", "),
             dollars(total.priced_cost_usd)
         ));
+        // Why, per model: a stale table reads differently from a rule it lacks.
+        for (model, why) in &totals.unpriced_models {
+            notes.push(format!("  {model}: {why}"));
+        }
     }
     match totals.other_requests {
         0 => {}

@@ -12,6 +12,7 @@ mod export;
 mod flows_api;
 mod load;
 mod log_faults;
+mod prices_2026;
 mod proxy_faults;
 mod proxy_flows;
 mod secrets;

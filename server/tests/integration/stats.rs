@@ -214,7 +214,18 @@ fn json_gives_tokens_cost_and_latency_per_model_and_in_total() {
 
     assert_eq!(
         keys(&v),
-        ["models", "other_requests", "prices_version", "total"]
+        [
+            "models",
+            "other_requests",
+            "prices_version",
+            "total",
+            "unpriced_models"
+        ]
+    );
+    assert_eq!(
+        v["unpriced_models"],
+        json!({}),
+        "every model here has a price"
     );
     assert_eq!(keys(&v["models"]), [HAIKU, SONNET]);
     assert_eq!(keys(&v["total"]), MODEL_KEYS);
@@ -324,6 +335,10 @@ fn an_unknown_model_makes_the_cost_unknown_but_says_what_is_known() {
     assert_eq!(v["total"]["cost_usd"], Value::Null, "never a partial sum");
     assert!(close(&v["total"]["priced_cost_usd"], 0.01971));
     assert_eq!(v["total"]["unpriced_requests"], 1);
+    assert_eq!(
+        v["unpriced_models"],
+        json!({"claude-opus-9": "no price for claude-opus-9"})
+    );
 
     let text = stdout(&stats(&[&log], &[]));
     let opus = text
@@ -338,6 +353,10 @@ fn an_unknown_model_makes_the_cost_unknown_but_says_what_is_known() {
         "{text}"
     );
     assert!(text.contains("$0.0197"), "{text}");
+    assert!(
+        text.contains("  claude-opus-9: no price for claude-opus-9\n"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -209,6 +209,39 @@ fn thinking_then_tool_use_takes_the_final_usage_from_message_delta() {
 }
 
 #[test]
+fn todays_usage_tags_come_from_message_start_and_counts_from_message_delta() {
+    let s = summarize(&[
+        request(messages_body("claude-opus-5-5", true)),
+        headers(200, 200, true),
+        message_start(
+            250,
+            json!({"input_tokens":5,"output_tokens":1,"cache_read_input_tokens":9000,
+                   "cache_creation_input_tokens":400,
+                   "cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":300},
+                   "service_tier":"standard","inference_geo":"us","speed":"fast"}),
+        ),
+        delta(300, json!({"type":"text_delta","text":"Hi"})),
+        message_delta(
+            820,
+            "end_turn",
+            json!({"output_tokens":700,"output_tokens_details":{"thinking_tokens":500},
+                   "server_tool_use":{"web_search_requests":1,"web_fetch_requests":3}}),
+        ),
+        stream_end(830),
+    ]);
+    let u = s.usage.unwrap();
+    assert_eq!((u.output_tokens, u.thinking_tokens), (700, Some(500)));
+    assert_eq!((u.cache_writes_5m(), u.cache_writes_1h()), (100, 300));
+    assert_eq!((u.web_search_requests, u.web_fetch_requests), (1, 3));
+    assert!(
+        u.is_fast(),
+        "message_delta does not repeat the tags; they stay"
+    );
+    assert_eq!(u.inference_geo, Some(crate::InferenceGeo::Us));
+    assert_eq!(u.service_tier, Some(crate::ServiceTier::Standard));
+}
+
+#[test]
 fn a_non_streaming_answer_takes_its_whole_usage_from_the_body() {
     let s = summarize(&[
         request(json!({"model":"claude-haiku-4-5","messages":[{"role":"user","content":"hi"}]})),
@@ -364,7 +397,7 @@ fn head_slash_is_a_plain_complete_flow() {
     assert_eq!(s.method, "HEAD");
     assert_eq!((s.state, s.status), (FlowState::Complete, Some(200)));
     assert_eq!(
-        (s.model.clone(), s.usage, s.message_count),
+        (s.model.clone(), s.usage.clone(), s.message_count),
         (None, None, None)
     );
     assert!(!s.is_messages_call());

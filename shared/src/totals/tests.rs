@@ -86,6 +86,47 @@ fn one_unpriced_call_makes_the_cost_unknown_not_partial() {
     assert_eq!(t.total.unpriced_requests, 2);
     let json = serde_json::to_value(&t).unwrap();
     assert_eq!(json["total"]["cost_usd"], json!(null));
+    // The unpriced models are named, with why.
+    assert_eq!(
+        t.unpriced_models,
+        BTreeMap::from([
+            (
+                UNKNOWN_MODEL.to_owned(),
+                "the call names no model".to_owned()
+            ),
+            (
+                "claude-opus-9".to_owned(),
+                "no price for claude-opus-9".to_owned()
+            ),
+        ])
+    );
+    assert_eq!(
+        json["unpriced_models"]["claude-opus-9"],
+        "no price for claude-opus-9"
+    );
+}
+
+#[test]
+fn each_call_is_priced_on_its_own_day_and_unpriced_reasons_name_the_rule() {
+    let day = |d: &str| {
+        let t = chrono::DateTime::parse_from_rfc3339(&format!("{d}T09:00:00Z")).unwrap();
+        Some(crate::Timestamp(t.with_timezone(&chrono::Utc)))
+    };
+    let mut september = call("claude-sonnet-5-5", 0, 0, 1_000_000, 0);
+    september.started = day("2026-09-30");
+    let mut october = call("claude-sonnet-5-5", 0, 0, 1_000_000, 0);
+    october.started = day("2026-10-07");
+    let t = Totals::from_flows(&[september, october.clone()], &Prices::builtin());
+    // $0.20 before the cut, $0.10 from 2026-10-07.
+    assert!(close(t.total.cost_usd, 0.30));
+    assert!(t.unpriced_models.is_empty());
+    let mut fast = october;
+    fast.usage.as_mut().unwrap().speed = Some(crate::Speed::Fast);
+    let t = Totals::from_flows(&[fast], &Prices::builtin());
+    assert_eq!(
+        t.unpriced_models["claude-sonnet-5-5"],
+        "no fast mode price for claude-sonnet-5-5"
+    );
 }
 
 #[test]
