@@ -36,6 +36,6 @@ pub use event::{
 };
 pub use flow::{FlowState, FlowSummary, RequestFacts};
 pub use pricing::{ModelPrice, Prices, PricesError};
-pub use reassemble::{reassemble, Assembled, AssembledBlock};
+pub use reassemble::{reassemble, Assembled, AssembledBlock, ReceivedInput};
 pub use timestamp::Timestamp;
 pub use totals::{percentile, ModelTotals, Totals, UNKNOWN_MODEL};

@@ -123,7 +123,8 @@ fn every_block_type() {
         assistant[0],
         Block::Thinking {
             thinking: "hmm".into(),
-            signature: Some("sig".into())
+            signature: Some("sig".into()),
+            estimated_tokens: None,
         }
     );
     assert_eq!(assistant[1], Block::RedactedThinking { bytes: 6 });
@@ -149,7 +150,7 @@ fn every_block_type() {
         matches!(&assistant[4], Block::ToolUse { server: true, name, .. } if name == "web_search")
     );
     assert!(
-        matches!(&assistant[5], Block::Other { block_type, value } if block_type == "web_search_tool_result" && value["tool_use_id"] == "s1")
+        matches!(&assistant[5], Block::ServerToolResult { tool_use_id, tool: crate::anthropic::blocks::ServerTool::WebSearch, .. } if tool_use_id == "s1")
     );
 
     let user = &c.messages[1].blocks;
