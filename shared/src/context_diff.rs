@@ -87,6 +87,10 @@ pub struct MessagesChange {
     /// Earlier context was changed (compaction, a rewind, an edit) rather
     /// than only appended to: some message of `before` is not at its place.
     pub rewritten: bool,
+    /// The first message of `after`, among those added, that holds a
+    /// `compaction` block: the summary that replaces the turns before it.
+    #[serde(default)]
+    pub compaction: Option<usize>,
 }
 
 impl ContextDiff {
@@ -297,6 +301,7 @@ fn messages_diff(
             added: (common_prefix..after.len()).collect(),
             removed: Vec::new(),
             rewritten: false,
+            compaction: first_compaction(after, common_prefix..after.len()),
         };
     }
     // Past the prefix, a message may survive elsewhere (compaction keeps the
@@ -327,10 +332,25 @@ fn messages_diff(
         before: before.len(),
         after: after.len(),
         common_prefix,
+        compaction: first_compaction(after, added.iter().copied()),
         added,
         removed,
         rewritten: true,
     }
+}
+
+/// The first of `indices` whose message carries a compaction block.
+fn first_compaction(messages: &[Value], mut indices: impl Iterator<Item = usize>) -> Option<usize> {
+    indices.find(|&index| {
+        messages[index]
+            .get("content")
+            .and_then(Value::as_array)
+            .is_some_and(|blocks| {
+                blocks
+                    .iter()
+                    .any(|b| b.get("type").and_then(Value::as_str) == Some("compaction"))
+            })
+    })
 }
 
 /// Value equality that ignores cache marks, noting whether any differed on

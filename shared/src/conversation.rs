@@ -35,6 +35,10 @@ pub struct Tool {
     /// `input_schema`; for an entry that is not a JSON object, the entry itself.
     pub schema: Option<Value>,
     pub cached: bool,
+    /// `defer_loading`: sent but kept out of the model's context until tool
+    /// search (or a mid-conversation tool change) loads it.
+    #[serde(default)]
+    pub deferred: bool,
 }
 
 impl Tool {
@@ -79,6 +83,85 @@ impl Conversation {
     }
 }
 
+/// How the request asks the model to think, how hard to work, and what to
+/// clear from its context: read from [`Conversation::params`], where the
+/// values also stay as sent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Settings {
+    /// `thinking.type`: `enabled`, `adaptive`, `disabled`.
+    pub thinking: Option<String>,
+    /// `thinking.budget_tokens`.
+    pub thinking_budget: Option<u64>,
+    /// `thinking.display`: `summarized` or `omitted`.
+    pub thinking_display: Option<String>,
+    /// `output_config.effort`.
+    pub effort: Option<String>,
+    /// The `type` of each edit `context_management.edits` asks for.
+    pub context_edits: Vec<String>,
+}
+
+impl Settings {
+    /// Each setting the request made, as a person reads it.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(mode) = &self.thinking {
+            let mut line = format!("thinking: {mode}");
+            if let Some(budget) = self.thinking_budget {
+                line.push_str(&format!(", budget {budget} tokens"));
+            }
+            if let Some(display) = &self.thinking_display {
+                line.push_str(&format!(", display {display}"));
+            }
+            lines.push(line);
+        }
+        if let Some(effort) = &self.effort {
+            lines.push(format!("effort: {effort}"));
+        }
+        if !self.context_edits.is_empty() {
+            lines.push(format!(
+                "context management: {}",
+                self.context_edits.join(", ")
+            ));
+        }
+        lines
+    }
+}
+
+impl Conversation {
+    /// The thinking, effort and context-management settings sent.
+    pub fn settings(&self) -> Settings {
+        let param = |key: &str, field: &str| {
+            self.params
+                .get(key)
+                .and_then(|v| v.get(field))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Settings {
+            thinking: param("thinking", "type"),
+            thinking_budget: self
+                .params
+                .get("thinking")
+                .and_then(|t| t.get("budget_tokens"))
+                .and_then(Value::as_u64),
+            thinking_display: param("thinking", "display"),
+            effort: param("output_config", "effort"),
+            context_edits: self
+                .params
+                .get("context_management")
+                .and_then(|c| c.get("edits"))
+                .and_then(Value::as_array)
+                .map(|edits| {
+                    edits
+                        .iter()
+                        .map(|e| string_field(e, "type").unwrap_or_else(|| e.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
 fn tool(value: &Value) -> Tool {
     let Some(object) = value.as_object() else {
         return Tool {
@@ -87,6 +170,7 @@ fn tool(value: &Value) -> Tool {
             kind: None,
             schema: Some(value.clone()),
             cached: false,
+            deferred: false,
         };
     };
     Tool {
@@ -95,6 +179,7 @@ fn tool(value: &Value) -> Tool {
         kind: string_field(value, "type"),
         schema: object.get("input_schema").cloned(),
         cached: has_cache_control(value),
+        deferred: value.get("defer_loading").and_then(Value::as_bool) == Some(true),
     }
 }
 

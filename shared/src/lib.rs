@@ -39,6 +39,6 @@ pub use flow::{FlowState, FlowSummary, RequestFacts};
 pub use pricing::{
     Band, Cost, CostBasis, LongPrompt, ModelPrice, Prices, PricesError, Rates, Unpriced,
 };
-pub use reassemble::{reassemble, Assembled, AssembledBlock};
+pub use reassemble::{reassemble, Assembled, AssembledBlock, ReceivedInput};
 pub use timestamp::Timestamp;
 pub use totals::{flow_cost, percentile, ModelTotals, Totals, UNKNOWN_MODEL};

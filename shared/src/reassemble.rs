@@ -3,7 +3,7 @@
 //! into the same shape.
 //!
 //! Nothing the upstream sent is dropped: events, blocks and deltas this code
-//! does not know are kept (in [`AssembledBlock::Other`] or
+//! does not know are kept (in [`Block::Other`] or
 //! [`Assembled::other_events`]) so that a new API feature still shows up.
 
 use std::collections::BTreeMap;
@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::anthropic::blocks::type_name;
 use crate::anthropic::error::{describe, ApiError};
+use crate::anthropic::message::{AppliedEdit, Container, StopDetails};
 use crate::anthropic::usage::merge_json;
 use crate::anthropic::{Block, SseEventName};
 use crate::{Body, ErrorStage, Event, EventKind, FlowError};
@@ -30,6 +30,15 @@ pub struct Assembled {
     pub content: Vec<AssembledBlock>,
     pub stop_reason: Option<String>,
     pub stop_sequence: Option<String>,
+    /// A refusal's `stop_details`.
+    #[serde(default)]
+    pub stop_details: Option<StopDetails>,
+    /// `context_management.applied_edits`: what was cleared from the prompt.
+    #[serde(default)]
+    pub applied_edits: Vec<AppliedEdit>,
+    /// The code-execution container, when one was used.
+    #[serde(default)]
+    pub container: Option<Container>,
     /// `message_start`'s usage with each `message_delta`'s usage laid over it
     /// (the later counts are cumulative), or a whole response's usage.
     pub usage: Option<Value>,
@@ -45,41 +54,36 @@ pub struct Assembled {
     pub other_events: Vec<Value>,
 }
 
+/// One block of the answer: the block as a request would carry it (read
+/// by the one parser, [`Block::from_json`]), with what the stream alone tells
+/// about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum AssembledBlock {
-    Text {
-        text: String,
-        citations: Vec<Value>,
-    },
-    Thinking {
-        thinking: String,
-        signature: Option<String>,
-    },
-    RedactedThinking {
-        /// Length of the opaque `data` string.
-        data_bytes: usize,
-    },
-    ToolUse {
-        id: String,
-        name: String,
-        /// `server_tool_use`: the API ran the tool itself.
-        server: bool,
-        /// The parsed `input_json`; the start block's input (`{}`) when
-        /// nothing was streamed or it does not parse.
-        input: Value,
-        /// The `partial_json` pieces joined, exactly as received; for a
-        /// non-streaming response, the body's input serialized.
-        input_json: String,
-        /// Why `input_json` does not parse.
-        input_error: Option<String>,
-    },
-    /// A block type this code does not know: the start block as it came,
-    /// with its deltas appended under `"deltas"`.
-    Other {
-        block_type: String,
-        value: Value,
-    },
+pub struct AssembledBlock {
+    #[serde(flatten)]
+    pub block: Block,
+    /// For a block with a tool input (`tool_use`, `server_tool_use`,
+    /// `mcp_tool_use`): that input as it came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<ReceivedInput>,
+}
+
+/// A tool call's input as received, beside the parsed one in the block.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReceivedInput {
+    /// The `partial_json` pieces joined, exactly as received; for a
+    /// non-streaming response, the body's input serialized.
+    pub input_json: String,
+    /// Why `input_json` does not parse; the block keeps the start block's
+    /// input (`{}`) then.
+    pub input_error: Option<String>,
+}
+
+impl AssembledBlock {
+    /// A block as started, with room for a streamed input when it takes one.
+    pub fn new(mut block: Block) -> AssembledBlock {
+        let received = block.input_mut().map(|_| ReceivedInput::default());
+        AssembledBlock { block, received }
+    }
 }
 
 /// Reassembles the response from one flow's events, in log order.
@@ -157,19 +161,35 @@ impl Builder {
         if let Some(usage) = message.get("usage").filter(|u| !u.is_null()) {
             out.usage = Some(usage.clone());
         }
+        self.read_message_facts(message, message);
         if let Some(Value::Array(content)) = message.get("content") {
             for (index, block) in (0u64..).zip(content) {
-                let mut started = started_block(block);
+                let mut started = AssembledBlock::new(Block::from_json(block));
                 // Whole, the input came as JSON: show that as what was received.
-                if let AssembledBlock::ToolUse {
-                    input, input_json, ..
-                } = &mut started
+                if let (Some(received), Some(input)) =
+                    (&mut started.received, started.block.input_mut())
                 {
-                    *input_json = input.to_string();
+                    received.input_json = input.to_string();
                 }
                 self.blocks.insert(index, started);
                 self.last_index = Some(index);
             }
+        }
+    }
+
+    /// `stop_details` and `container` (in a body, or a `message_delta`'s
+    /// `delta`) and `context_management` (beside them in a body, beside the
+    /// `delta` in a stream); a later value replaces an earlier one.
+    fn read_message_facts(&mut self, facts: &Value, context: &Value) {
+        let out = &mut self.message;
+        if let Some(details) = facts.get("stop_details").and_then(StopDetails::from_json) {
+            out.stop_details = Some(details);
+        }
+        if let Some(container) = facts.get("container").and_then(Container::from_json) {
+            out.container = Some(container);
+        }
+        if let Some(management) = context.get("context_management").filter(|m| m.is_object()) {
+            out.applied_edits = AppliedEdit::list_from(management);
         }
     }
 
@@ -189,7 +209,8 @@ impl Builder {
     }
 
     fn start(&mut self, index: u64, block: &Value) {
-        self.blocks.insert(index, started_block(block));
+        self.blocks
+            .insert(index, AssembledBlock::new(Block::from_json(block)));
         self.last_index = Some(index);
     }
 
@@ -217,6 +238,7 @@ impl Builder {
             if let Some(sequence) = string_field(delta, "stop_sequence") {
                 self.message.stop_sequence = Some(sequence);
             }
+            self.read_message_facts(delta, data);
         }
         if let Some(usage) = data.get("usage") {
             merge_json(&mut self.message.usage, usage);
@@ -280,100 +302,81 @@ fn index_of(data: &Value) -> Option<u64> {
     data.get("index").and_then(Value::as_u64)
 }
 
-/// The block a `content_block_start` (or a message body's content) opens:
-/// the block as [`Block::from_json`] reads it, with room for streamed input.
-/// Kinds a response does not carry whole here (request-side kinds, unknown
-/// ones) are kept as sent.
-fn started_block(raw: &Value) -> AssembledBlock {
-    match Block::from_json(raw) {
-        Block::Text {
-            text, citations, ..
-        } => AssembledBlock::Text { text, citations },
-        Block::Thinking {
-            thinking,
-            signature,
-        } => AssembledBlock::Thinking {
-            thinking,
-            signature,
-        },
-        Block::RedactedThinking { bytes } => AssembledBlock::RedactedThinking { data_bytes: bytes },
-        Block::ToolUse {
-            id,
-            name,
-            input,
-            server,
-            ..
-        } => AssembledBlock::ToolUse {
-            id,
-            name,
-            server,
-            input,
-            input_json: String::new(),
-            input_error: None,
-        },
-        Block::Other { block_type, value } => AssembledBlock::Other { block_type, value },
-        Block::ToolResult { .. } | Block::Image { .. } | Block::Document { .. } => {
-            AssembledBlock::Other {
-                block_type: type_name(raw),
-                value: raw.clone(),
-            }
-        }
-    }
-}
-
 /// A block for a delta whose index was never started, shaped by the delta,
 /// so the delta is kept rather than lost.
 fn unstarted_block(delta: &Value) -> AssembledBlock {
-    match delta.get("type").and_then(Value::as_str) {
-        Some("text_delta" | "citations_delta") => AssembledBlock::Text {
+    let block = match delta.get("type").and_then(Value::as_str) {
+        Some("text_delta" | "citations_delta") => Block::Text {
             text: String::new(),
+            cached: false,
             citations: Vec::new(),
         },
-        Some("thinking_delta" | "signature_delta") => AssembledBlock::Thinking {
+        Some("thinking_delta" | "signature_delta") => Block::Thinking {
             thinking: String::new(),
             signature: None,
+            estimated_tokens: None,
         },
-        Some("input_json_delta") => AssembledBlock::ToolUse {
+        Some("input_json_delta") => Block::ToolUse {
             id: String::new(),
             name: String::new(),
-            server: false,
             input: empty_object(),
-            input_json: String::new(),
-            input_error: None,
+            server: false,
+            cached: false,
         },
-        _ => AssembledBlock::Other {
+        Some("compaction_delta") => Block::Compaction {
+            content: None,
+            encrypted_bytes: 0,
+            cached: false,
+        },
+        _ => Block::Other {
             block_type: "unknown".to_owned(),
             value: Value::Object(Map::new()),
         },
-    }
+    };
+    AssembledBlock::new(block)
 }
 
 /// Adds a delta to its block; false when the delta does not fit the block.
-fn apply_delta(block: &mut AssembledBlock, delta: &Value) -> bool {
+fn apply_delta(assembled: &mut AssembledBlock, delta: &Value) -> bool {
     let kind = delta.get("type").and_then(Value::as_str).unwrap_or("");
-    match (block, kind) {
-        (AssembledBlock::Text { text, .. }, "text_delta") => append(text, delta, "text"),
-        (AssembledBlock::Text { citations, .. }, "citations_delta") => {
-            match delta.get("citation") {
-                Some(citation) => {
-                    citations.push(citation.clone());
-                    true
-                }
-                None => false,
+    if let (Some(received), "input_json_delta") = (&mut assembled.received, kind) {
+        return append(&mut received.input_json, delta, "partial_json");
+    }
+    match (&mut assembled.block, kind) {
+        (Block::Text { text, .. }, "text_delta") => append(text, delta, "text"),
+        (Block::Text { citations, .. }, "citations_delta") => match delta.get("citation") {
+            Some(citation) => {
+                citations.push(citation.clone());
+                true
             }
-        }
-        (AssembledBlock::Thinking { thinking, .. }, "thinking_delta") => {
-            append(thinking, delta, "thinking")
-        }
-        (AssembledBlock::Thinking { signature, .. }, "signature_delta") => append(
+            None => false,
+        },
+        (Block::Thinking { thinking, .. }, "thinking_delta") => append(thinking, delta, "thinking"),
+        (Block::Thinking { signature, .. }, "signature_delta") => append(
             signature.get_or_insert_with(String::new),
             delta,
             "signature",
         ),
-        (AssembledBlock::ToolUse { input_json, .. }, "input_json_delta") => {
-            append(input_json, delta, "partial_json")
+        (
+            Block::Compaction {
+                content,
+                encrypted_bytes,
+                ..
+            },
+            "compaction_delta",
+        ) => {
+            let text = delta.get("content").and_then(Value::as_str);
+            let encrypted = delta.get("encrypted_content").and_then(Value::as_str);
+            if text.is_none() && encrypted.is_none() {
+                return false;
+            }
+            if let Some(text) = text {
+                content.get_or_insert_with(String::new).push_str(text);
+            }
+            *encrypted_bytes += encrypted.map_or(0, str::len);
+            true
         }
-        (AssembledBlock::Other { value, .. }, _) => {
+        (Block::Other { value, .. }, _) => {
             let Some(object) = value.as_object_mut() else {
                 return false;
             };
@@ -402,24 +405,18 @@ fn append(target: &mut String, delta: &Value, key: &str) -> bool {
     }
 }
 
-fn finish_block(mut block: AssembledBlock) -> AssembledBlock {
-    if let AssembledBlock::ToolUse {
-        input,
-        input_json,
-        input_error,
-        ..
-    } = &mut block
-    {
+fn finish_block(mut assembled: AssembledBlock) -> AssembledBlock {
+    if let (Some(received), Some(input)) = (&mut assembled.received, assembled.block.input_mut()) {
         // An empty stream of partial_json leaves the start block's input,
         // by the API's convention `{}`.
-        if !input_json.trim().is_empty() {
-            match serde_json::from_str(input_json) {
+        if !received.input_json.trim().is_empty() {
+            match serde_json::from_str(&received.input_json) {
                 Ok(parsed) => *input = parsed,
-                Err(e) => *input_error = Some(e.to_string()),
+                Err(e) => received.input_error = Some(e.to_string()),
             }
         }
     }
-    block
+    assembled
 }
 
 /// "type: message" of an API error object, else what the data says.

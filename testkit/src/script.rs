@@ -4,6 +4,8 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
+pub mod todays;
+
 /// One SSE event: its name and JSON data.
 pub type ScriptEvent = (String, Value);
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use shared::{reassemble, AssembledBlock, EventKind};
+use shared::{reassemble, Block, EventKind};
 
 use super::FlowDetail;
 use crate::SourceUi;
@@ -29,8 +29,8 @@ pub(super) fn FlowActions(source: SourceUi, detail: Arc<FlowDetail>) -> impl Int
     let text = reassemble(detail.events.iter()).map(|m| {
         m.content
             .iter()
-            .filter_map(|b| match b {
-                AssembledBlock::Text { text, .. } => Some(text.as_str()),
+            .filter_map(|b| match &b.block {
+                Block::Text { text, .. } => Some(text.as_str()),
                 _ => None,
             })
             .collect::<Vec<_>>()

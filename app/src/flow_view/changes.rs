@@ -53,7 +53,7 @@ fn DiffSummary(diff: ContextDiff) -> impl IntoView {
     let mut lines: Vec<(&'static str, String)> = Vec::new();
     let m = &diff.messages;
     if m.before != m.after || m.common_prefix != m.before {
-        if diff.only_appended() {
+        if diff.only_appended() && m.compaction.is_none() {
             lines.push((
                 "grow",
                 format!(
@@ -61,6 +61,14 @@ fn DiffSummary(diff: ContextDiff) -> impl IntoView {
                     m.before,
                     m.after,
                     m.added.len()
+                ),
+            ));
+        } else if let Some(summary) = m.compaction {
+            lines.push((
+                "messages",
+                format!(
+                    "Messages: {} → {}; earlier turns replaced by a compaction summary (message #{summary}); first {} unchanged, {} added",
+                    m.before, m.after, m.common_prefix, m.added.len()
                 ),
             ));
         } else {

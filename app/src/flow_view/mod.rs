@@ -13,6 +13,7 @@ mod changes;
 mod message;
 mod request;
 mod response;
+mod server_blocks;
 mod timing;
 mod usage;
 

@@ -33,6 +33,7 @@ pub(super) fn RequestView(detail: Arc<FlowDetail>) -> impl IntoView {
                         <span class="name">{t.name.clone()}</span>
                         {t.kind.clone().map(|k| view! { <span class="kind">{k}</span> })}
                         {t.cached.then(|| view! { <span class="cache-mark">"cache"</span> })}
+                        {t.deferred.then(|| view! { <span class="deferred" data-role="deferred" title="defer_loading: kept out of the model's context until loaded">"deferred"</span> })}
                     </summary>
                     {t.description.clone().map(|d| view! { <pre class="text">{d}</pre> })}
                     <pre class="json">{schema}</pre>
@@ -40,6 +41,12 @@ pub(super) fn RequestView(detail: Arc<FlowDetail>) -> impl IntoView {
             }
         })
         .collect_view();
+    let settings = c.settings().describe();
+    let deferred = c.tools.iter().filter(|t| t.deferred).count();
+    let tools_title = match deferred {
+        0 => format!("Tools · {}", c.tools.len()),
+        n => format!("Tools · {} ({n} deferred)", c.tools.len()),
+    };
     let messages = c
         .messages
         .iter()
@@ -53,9 +60,14 @@ pub(super) fn RequestView(detail: Arc<FlowDetail>) -> impl IntoView {
                 {c.system.iter().map(block_view).collect_view()}
             </details>
             <details class="tools">
-                <summary>{format!("Tools · {}", c.tools.len())}</summary>
+                <summary>{tools_title}</summary>
                 {tools}
             </details>
+            {(!settings.is_empty()).then(|| view! {
+                <ul class="settings" data-role="settings">
+                    {settings.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                </ul>
+            })}
             <details class="params">
                 <summary>"Parameters"</summary>
                 <pre class="json">{params}</pre>

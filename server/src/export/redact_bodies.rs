@@ -2,8 +2,9 @@
 //!
 //! Every string in a body becomes a marker saying how much was removed,
 //! except the few that are structure rather than content: block and event
-//! types, ids, tool names, roles, the model, media types, stop reasons, and
-//! the API's own error messages. Numbers and booleans (token counts,
+//! types, ids, tool and MCP server names, roles, the model, media types,
+//! stop reasons, server tools' error codes, a refusal's category, the
+//! thinking and effort modes, and the API's own error messages. Numbers and booleans (token counts,
 //! parameters) stay. A string key not listed here is content, so a field the
 //! API adds later is removed rather than leaked. Tool definitions (`tools`,
 //! `tool_choice`) are kept whole: they are Claude Code's schemas, not the
@@ -24,6 +25,15 @@ const STRUCTURE: &[&str] = &[
     "media_type",
     "stop_reason",
     "service_tier",
+    // The API's names for what happened, not the user's words: an MCP
+    // server, a tool found by tool search, a server tool's failure, a
+    // refusal's policy category, and the request's thinking and effort modes.
+    "server_name",
+    "tool_name",
+    "error_code",
+    "category",
+    "display",
+    "effort",
 ];
 
 /// Request body members kept whole.
@@ -219,6 +229,106 @@ mod tests {
             let got = redacted(json!({"type": "sse", "event": "e", "data": data}));
             assert_eq!(got["data"], want);
         }
+    }
+
+    /// Every string of today's block kinds that holds the user's data, at
+    /// its place in a response body.
+    #[test]
+    fn todays_block_kinds_lose_their_words_and_keep_their_names() {
+        let got = redacted(json!({"type": "response", "status_code": 200, "body": {
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+            "content": [
+                {"type": "thinking", "thinking": "", "signature": "EqQB", "estimated_tokens": 812},
+                {"type": "compaction", "content": "Summary of turns", "encrypted_content": "opaque"},
+                {"type": "mcp_tool_use", "id": "m1", "name": "status", "server_name": "git",
+                    "input": {"repo": "/home/me"}},
+                {"type": "mcp_tool_result", "tool_use_id": "m1", "is_error": false,
+                    "content": [{"type": "text", "text": "clean"}]},
+                {"type": "web_search_tool_result", "tool_use_id": "s1", "content": [
+                    {"type": "web_search_result", "title": "Secret plan", "url": "https://x.example/",
+                        "encrypted_content": "EnC", "page_age": "1 day"}]},
+                {"type": "web_fetch_tool_result", "tool_use_id": "s2", "content": {
+                    "type": "web_fetch_result", "url": "https://y.example/",
+                    "content": {"type": "document", "title": "Doc",
+                        "source": {"type": "text", "media_type": "text/plain", "data": "page text"}}}},
+                {"type": "bash_code_execution_tool_result", "tool_use_id": "s3", "content": {
+                    "type": "bash_code_execution_result", "stdout": "out", "stderr": "err",
+                    "return_code": 1, "content": []}},
+                {"type": "web_search_tool_result", "tool_use_id": "s4", "content": {
+                    "type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"}},
+                {"type": "advisor_tool_result", "tool_use_id": "s5", "content": {
+                    "type": "advisor_result", "text": "advice"}},
+                {"type": "tool_search_tool_result", "tool_use_id": "s6", "content": {
+                    "type": "tool_search_tool_search_result",
+                    "tool_references": [{"type": "tool_reference", "tool_name": "get_weather"}]}},
+                {"type": "fallback", "from": {"model": "claude-opus-5-5"}, "to": {"model": "claude-sonnet-5-5"}},
+            ],
+            "stop_reason": "refusal",
+            "stop_details": {"type": "refusal", "category": "cyber", "explanation": "Because."}}}));
+        let body = &got["body"];
+        assert_eq!(
+            body["content"],
+            json!([
+                {"type": "thinking", "thinking": "", "signature": "[removed: 4 chars]", "estimated_tokens": 812},
+                {"type": "compaction", "content": "[removed: 16 chars]", "encrypted_content": "[removed: 6 chars]"},
+                {"type": "mcp_tool_use", "id": "m1", "name": "status", "server_name": "git",
+                    "input": {"repo": "[removed: 8 chars]"}},
+                {"type": "mcp_tool_result", "tool_use_id": "m1", "is_error": false,
+                    "content": [{"type": "text", "text": "[removed: 5 chars]"}]},
+                {"type": "web_search_tool_result", "tool_use_id": "s1", "content": [
+                    {"type": "web_search_result", "title": "[removed: 11 chars]", "url": "[removed: 18 chars]",
+                        "encrypted_content": "[removed: 3 chars]", "page_age": "[removed: 5 chars]"}]},
+                {"type": "web_fetch_tool_result", "tool_use_id": "s2", "content": {
+                    "type": "web_fetch_result", "url": "[removed: 18 chars]",
+                    "content": {"type": "document", "title": "[removed: 3 chars]",
+                        "source": {"type": "text", "media_type": "text/plain", "data": "[removed: 9 chars]"}}}},
+                {"type": "bash_code_execution_tool_result", "tool_use_id": "s3", "content": {
+                    "type": "bash_code_execution_result", "stdout": "[removed: 3 chars]",
+                    "stderr": "[removed: 3 chars]", "return_code": 1, "content": []}},
+                {"type": "web_search_tool_result", "tool_use_id": "s4", "content": {
+                    "type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"}},
+                {"type": "advisor_tool_result", "tool_use_id": "s5", "content": {
+                    "type": "advisor_result", "text": "[removed: 6 chars]"}},
+                {"type": "tool_search_tool_result", "tool_use_id": "s6", "content": {
+                    "type": "tool_search_tool_search_result",
+                    "tool_references": [{"type": "tool_reference", "tool_name": "get_weather"}]}},
+                {"type": "fallback", "from": {"model": "claude-opus-5-5"}, "to": {"model": "claude-sonnet-5-5"}},
+            ])
+        );
+        assert_eq!(
+            body["stop_details"],
+            json!({"type": "refusal", "category": "cyber", "explanation": "[removed: 8 chars]"})
+        );
+        // Streamed: a compaction's and a thinking signature's pieces.
+        for (delta, want) in [
+            (
+                json!({"type": "compaction_delta", "content": "Summ"}),
+                json!({"type": "compaction_delta", "content": "[removed: 4 chars]"}),
+            ),
+            (
+                json!({"type": "signature_delta", "signature": "EqQB"}),
+                json!({"type": "signature_delta", "signature": "[removed: 4 chars]"}),
+            ),
+        ] {
+            let got = redacted(json!({"type": "sse", "event": "content_block_delta",
+                "data": {"type": "content_block_delta", "index": 0, "delta": delta}}));
+            assert_eq!(got["data"]["delta"], want);
+        }
+        // The request's modes stay; a refusal explanation in a stream goes.
+        let got = redacted(
+            json!({"type": "request", "method": "POST", "path": "/v1/messages",
+            "headers": {}, "body": {"thinking": {"type": "adaptive", "display": "omitted"},
+                "output_config": {"effort": "high"}, "messages": []}}),
+        );
+        assert_eq!(got["body"]["thinking"]["display"], "omitted");
+        assert_eq!(got["body"]["output_config"]["effort"], "high");
+        let got = redacted(json!({"type": "sse", "event": "message_delta", "data": {
+            "type": "message_delta", "delta": {"stop_reason": "refusal",
+                "stop_details": {"type": "refusal", "category": "bio", "explanation": "No."}}}}));
+        assert_eq!(
+            got["data"]["delta"]["stop_details"]["explanation"],
+            "[removed: 3 chars]"
+        );
     }
 
     #[test]

@@ -18,4 +18,5 @@ mod proxy_flows;
 mod secrets;
 mod shutdown;
 mod stats;
+mod todays_blocks;
 mod upstream_faults;

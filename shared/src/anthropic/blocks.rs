@@ -14,6 +14,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod server_results;
+
+pub use server_results::{ServerOutcome, ServerTool, WebSearchResult};
+
 /// The key of a cache breakpoint on a block, a tool or a system part.
 pub const CACHE_CONTROL: &str = "cache_control";
 
@@ -23,6 +27,7 @@ pub const CACHE_CONTROL: &str = "cache_control";
 pub enum Block {
     Text {
         text: String,
+        #[serde(default)]
         cached: bool,
         citations: Vec<Value>,
     },
@@ -30,6 +35,10 @@ pub enum Block {
         thinking: String,
         /// `None` when absent or empty (a streamed block starts with `""`).
         signature: Option<String>,
+        /// The size the API gives for thinking it did not send
+        /// (`display: "omitted"`), when it says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimated_tokens: Option<u64>,
     },
     RedactedThinking {
         /// Length of the opaque `data` string.
@@ -45,10 +54,62 @@ pub enum Block {
         #[serde(default)]
         cached: bool,
     },
+    /// A call of a tool of an MCP server the API connected to itself.
+    McpToolUse {
+        id: String,
+        name: String,
+        server_name: String,
+        input: Value,
+        #[serde(default)]
+        cached: bool,
+    },
     ToolResult {
         tool_use_id: String,
         content: Vec<Block>,
         is_error: bool,
+        #[serde(default)]
+        cached: bool,
+    },
+    /// What an MCP server answered to an [`Block::McpToolUse`].
+    McpToolResult {
+        tool_use_id: String,
+        content: Vec<Block>,
+        is_error: bool,
+        #[serde(default)]
+        cached: bool,
+    },
+    /// The result of a tool the API ran (web search, web fetch, code
+    /// execution, tool search, the advisor).
+    ServerToolResult {
+        tool_use_id: String,
+        tool: ServerTool,
+        outcome: ServerOutcome,
+        #[serde(default)]
+        cached: bool,
+    },
+    /// A tool named by tool search, loaded into the model's context.
+    ToolReference {
+        tool_name: String,
+        #[serde(default)]
+        cached: bool,
+    },
+    /// A file the client uploaded into the code-execution container.
+    ContainerUpload {
+        file_id: String,
+        #[serde(default)]
+        cached: bool,
+    },
+    /// Where one model's output gives way to a fallback model's.
+    Fallback {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    /// The summary that replaced the turns before it. `content` is `None`
+    /// when the compaction failed to produce one.
+    Compaction {
+        content: Option<String>,
+        /// Length of the opaque `encrypted_content`.
+        encrypted_bytes: usize,
         #[serde(default)]
         cached: bool,
     },
@@ -95,6 +156,7 @@ impl Block {
             "thinking" => Block::Thinking {
                 thinking: f.string("thinking").unwrap_or_default(),
                 signature: f.string("signature").filter(|s| !s.is_empty()),
+                estimated_tokens: f.number("estimated_tokens"),
             },
             "redacted_thinking" => Block::RedactedThinking {
                 bytes: f.string("data").map_or(0, |data| data.len()),
@@ -102,18 +164,44 @@ impl Block {
             "tool_use" | "server_tool_use" => Block::ToolUse {
                 id: f.string("id").unwrap_or_default(),
                 name: f.string("name").unwrap_or_default(),
-                input: value
-                    .get("input")
-                    .filter(|input| !input.is_null())
-                    .cloned()
-                    .unwrap_or_else(|| Value::Object(Map::new())),
+                input: input_of(value),
                 server: kind == "server_tool_use",
+                cached,
+            },
+            "mcp_tool_use" => Block::McpToolUse {
+                id: f.string("id").unwrap_or_default(),
+                name: f.string("name").unwrap_or_default(),
+                server_name: f.string("server_name").unwrap_or_default(),
+                input: input_of(value),
                 cached,
             },
             "tool_result" => Block::ToolResult {
                 tool_use_id: f.string("tool_use_id").unwrap_or_default(),
                 content: value.get("content").map(content_blocks).unwrap_or_default(),
-                is_error: value.get("is_error").and_then(Value::as_bool) == Some(true),
+                is_error: f.flag("is_error"),
+                cached,
+            },
+            "mcp_tool_result" => Block::McpToolResult {
+                tool_use_id: f.string("tool_use_id").unwrap_or_default(),
+                content: value.get("content").map(content_blocks).unwrap_or_default(),
+                is_error: f.flag("is_error"),
+                cached,
+            },
+            "tool_reference" => Block::ToolReference {
+                tool_name: f.string("tool_name").unwrap_or_default(),
+                cached,
+            },
+            "container_upload" => Block::ContainerUpload {
+                file_id: f.string("file_id").unwrap_or_default(),
+                cached,
+            },
+            "fallback" => Block::Fallback {
+                from: model_of(value.get("from")),
+                to: model_of(value.get("to")),
+            },
+            "compaction" => Block::Compaction {
+                content: f.string("content"),
+                encrypted_bytes: f.string("encrypted_content").map_or(0, |e| e.len()),
                 cached,
             },
             // Always an Image or Document, however odd the source: an Other
@@ -128,17 +216,16 @@ impl Block {
                     cached,
                 }
             }
-            "document" => {
-                let SourceFacts { media_type, bytes } = SourceFacts::of(value);
-                let title = lax_string(value, "title");
-                Block::Document {
-                    media_type,
-                    bytes,
-                    title,
+            "document" => document(value),
+            _ => match ServerTool::of_block_type(kind) {
+                Some(tool) => Block::ServerToolResult {
+                    tool_use_id: f.string("tool_use_id").unwrap_or_default(),
+                    tool,
+                    outcome: ServerOutcome::read(value.get("content")),
                     cached,
-                }
-            }
-            _ => return Block::other(value),
+                },
+                None => return Block::other(value),
+            },
         };
         if f.mistyped {
             return Block::other(value);
@@ -159,12 +246,35 @@ impl Block {
         match self {
             Block::Text { cached, .. }
             | Block::ToolUse { cached, .. }
+            | Block::McpToolUse { cached, .. }
             | Block::ToolResult { cached, .. }
+            | Block::McpToolResult { cached, .. }
+            | Block::ServerToolResult { cached, .. }
+            | Block::ToolReference { cached, .. }
+            | Block::ContainerUpload { cached, .. }
+            | Block::Compaction { cached, .. }
             | Block::Image { cached, .. }
             | Block::Document { cached, .. } => *cached,
-            Block::Thinking { .. } | Block::RedactedThinking { .. } => false,
+            Block::Thinking { .. } | Block::RedactedThinking { .. } | Block::Fallback { .. } => {
+                false
+            }
             Block::Other { value, .. } => has_cache_control(value),
         }
+    }
+
+    /// A tool call's input, for the kinds that have one: what a stream's
+    /// `input_json_delta`s fill in.
+    pub fn input_mut(&mut self) -> Option<&mut Value> {
+        match self {
+            Block::ToolUse { input, .. } | Block::McpToolUse { input, .. } => Some(input),
+            _ => None,
+        }
+    }
+
+    /// Thinking the API did not send (`display: "omitted"`): no text, only
+    /// the signature that lets it be sent back.
+    pub fn thinking_omitted(&self) -> bool {
+        matches!(self, Block::Thinking { thinking, signature: Some(_), .. } if thinking.is_empty())
     }
 }
 
@@ -257,6 +367,20 @@ impl<'a> Fields<'a> {
         text
     }
 
+    fn number(&mut self, key: &str) -> Option<u64> {
+        let field = self.present(key)?;
+        let number = field.as_u64();
+        self.mistyped |= number.is_none();
+        number
+    }
+
+    /// A boolean that is true only when it says so; any other value reads
+    /// as false rather than unmaking the block (an error flag is a fact about
+    /// the block, not its shape).
+    fn flag(&self, key: &str) -> bool {
+        self.present(key).and_then(Value::as_bool) == Some(true)
+    }
+
     fn array(&mut self, key: &str) -> Vec<Value> {
         match self.present(key) {
             None => Vec::new(),
@@ -269,8 +393,33 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A tool call's `input`: `{}` when absent or null, by the API's convention.
+fn input_of(value: &Value) -> Value {
+    value
+        .get("input")
+        .filter(|input| !input.is_null())
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+/// The `model` of a fallback hop (`{"model": ...}`).
+fn model_of(hop: Option<&Value>) -> Option<String> {
+    hop.and_then(|h| lax_string(h, "model"))
+}
+
+/// A document block: facts about its data, never the data.
+pub(crate) fn document(value: &Value) -> Block {
+    let SourceFacts { media_type, bytes } = SourceFacts::of(value);
+    Block::Document {
+        media_type,
+        bytes,
+        title: lax_string(value, "title"),
+        cached: has_cache_control(value),
+    }
+}
+
 /// A string field where the wrong type reads as absent (images, documents).
-fn lax_string(value: &Value, key: &str) -> Option<String> {
+pub(crate) fn lax_string(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 

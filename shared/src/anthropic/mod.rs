@@ -6,11 +6,13 @@
 
 pub mod blocks;
 pub mod error;
+pub mod message;
 pub mod sse;
 pub mod usage;
 
 pub use blocks::Block;
 pub use error::ApiError;
+pub use message::{describe_stop, AppliedEdit, Cleared, Container, StopDetails, StopReason};
 pub use sse::SseEventName;
 pub use usage::Usage;
 

@@ -74,6 +74,7 @@ fn identical_requests_are_empty() {
             added: vec![],
             removed: vec![],
             rewritten: false,
+            compaction: None,
         }
     );
     assert_eq!(d.system, SystemChange::Unchanged);
@@ -131,6 +132,7 @@ fn compaction_rewrites_the_context() {
             // "now fix it" survived the compaction, at another place.
             removed: vec![0, 1, 2, 3, 4],
             rewritten: true,
+            compaction: None,
         }
     );
 }
@@ -414,4 +416,31 @@ fn serde_shape() {
     assert_eq!(unchanged["model"], Value::Null);
     let back: ContextDiff = serde_json::from_value(value).unwrap();
     assert_eq!(back, context_diff(&before, &after));
+}
+
+#[test]
+fn a_compaction_is_named_as_such_whether_turns_were_dropped_or_kept() {
+    let turns = json!([
+        {"role": "user", "content": "write a parser"},
+        {"role": "assistant", "content": "Here it is."},
+        {"role": "user", "content": "now tests"},
+    ]);
+    let compacted = json!({"role": "assistant", "content": [
+        {"type": "compaction", "content": "The user asked for a parser, then tests."}]});
+    let before = json!({"model": "m", "messages": turns});
+    // Claude Code drops the turns the summary replaces...
+    let dropped =
+        json!({"model": "m", "messages": [compacted, {"role": "user", "content": "go on"}]});
+    let diff = context_diff(&before, &dropped);
+    assert!(diff.messages.rewritten);
+    assert_eq!(diff.messages.compaction, Some(0));
+    // ...or sends them back, the API dropping them itself.
+    let mut kept = turns.as_array().unwrap().clone();
+    kept.push(compacted);
+    let diff = context_diff(&before, &json!({"model": "m", "messages": kept}));
+    assert!(!diff.messages.rewritten);
+    assert_eq!(diff.messages.compaction, Some(3));
+    // A plain rewrite is no compaction.
+    let rewritten = json!({"model": "m", "messages": [{"role": "user", "content": "other"}]});
+    assert_eq!(context_diff(&before, &rewritten).messages.compaction, None);
 }

@@ -84,6 +84,7 @@ fn tools_client_and_server() {
             kind: None,
             schema: Some(json!({"type": "object"})),
             cached: false,
+            deferred: false,
         }
     );
     assert!(c.tools[1].cached);
@@ -123,7 +124,8 @@ fn every_block_type() {
         assistant[0],
         Block::Thinking {
             thinking: "hmm".into(),
-            signature: Some("sig".into())
+            signature: Some("sig".into()),
+            estimated_tokens: None,
         }
     );
     assert_eq!(assistant[1], Block::RedactedThinking { bytes: 6 });
@@ -149,7 +151,7 @@ fn every_block_type() {
         matches!(&assistant[4], Block::ToolUse { server: true, name, .. } if name == "web_search")
     );
     assert!(
-        matches!(&assistant[5], Block::Other { block_type, value } if block_type == "web_search_tool_result" && value["tool_use_id"] == "s1")
+        matches!(&assistant[5], Block::ServerToolResult { tool_use_id, tool: crate::anthropic::blocks::ServerTool::WebSearch, .. } if tool_use_id == "s1")
     );
 
     let user = &c.messages[1].blocks;
@@ -298,4 +300,48 @@ fn serde_shape_is_tagged_by_kind_and_round_trips() {
     assert_eq!(value["messages"][0]["blocks"][0]["kind"], "tool_result");
     let back: Conversation = serde_json::from_value(value).unwrap();
     assert_eq!(back, c);
+}
+
+#[test]
+fn todays_request_settings_and_deferred_tools_are_read() {
+    let c = Conversation::from_request_body(&json!({
+        "model": "claude-opus-5-5",
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": [
+            {"type": "clear_thinking_20251015", "keep": {"type": "thinking_turns", "value": 1}},
+            {"type": "clear_tool_uses_20250919"}]},
+        "tools": [
+            {"name": "Read", "input_schema": {"type": "object"}},
+            {"name": "mcp__git__log", "input_schema": {"type": "object"}, "defer_loading": true}],
+        "messages": [{"role": "system", "content": [{"type": "tool_addition",
+            "tool": {"type": "tool_reference", "name": "mcp__git__log"}}]}],
+    }));
+    let settings = c.settings();
+    assert_eq!(
+        settings.describe(),
+        [
+            "thinking: adaptive, display omitted",
+            "effort: high",
+            "context management: clear_thinking_20251015, clear_tool_uses_20250919"
+        ]
+    );
+    assert!(c.params.contains_key("thinking"), "the raw value stays too");
+    assert_eq!(
+        c.tools.iter().map(|t| t.deferred).collect::<Vec<_>>(),
+        [false, true]
+    );
+    // A mid-conversation tool change: no SDK shape to read, kept whole and named.
+    assert!(
+        matches!(&c.messages[0].blocks[0], Block::Other { block_type, .. } if block_type == "tool_addition")
+    );
+    assert_eq!(c.messages[0].role, "system");
+    let enabled = Conversation::from_request_body(
+        &json!({"thinking": {"type": "enabled", "budget_tokens": 4096}}),
+    );
+    assert_eq!(
+        enabled.settings().describe(),
+        ["thinking: enabled, budget 4096 tokens"]
+    );
+    assert!(Conversation::default().settings().describe().is_empty());
 }

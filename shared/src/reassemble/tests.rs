@@ -1,4 +1,6 @@
 use super::*;
+use crate::anthropic::blocks::{ServerOutcome, ServerTool};
+use crate::anthropic::AppliedEdit;
 use crate::test_support::{event, flow, sse};
 use crate::{Response, ResponseHeaders, StreamEnd};
 
@@ -75,22 +77,32 @@ fn message_end(stop_reason: &str) -> Vec<Event> {
 }
 
 fn text(text: &str) -> AssembledBlock {
-    AssembledBlock::Text {
+    AssembledBlock::new(Block::Text {
         text: text.into(),
+        cached: false,
         citations: vec![],
-    }
+    })
 }
 
 /// A tool call's input: parsed, as received, and why it does not parse.
 fn tool_input(block: &AssembledBlock) -> (&Value, &str, Option<&str>) {
     match block {
-        AssembledBlock::ToolUse {
-            input,
-            input_json,
-            input_error,
-            ..
-        } => (input, input_json, input_error.as_deref()),
+        AssembledBlock {
+            block: Block::ToolUse { input, .. } | Block::McpToolUse { input, .. },
+            received: Some(received),
+        } => (input, &received.input_json, received.input_error.as_deref()),
         other => panic!("not a tool call: {other:?}"),
+    }
+}
+
+/// A block as the stream reported it, with a tool input received as `json`.
+fn with_input(block: Block, json: &str) -> AssembledBlock {
+    AssembledBlock {
+        block,
+        received: Some(ReceivedInput {
+            input_json: json.into(),
+            input_error: None,
+        }),
     }
 }
 
@@ -146,26 +158,33 @@ fn a_full_stream_with_every_delta_type() {
             model: Some("claude-sonnet-4-5".into()),
             role: Some("assistant".into()),
             content: vec![
-                AssembledBlock::Thinking {
+                AssembledBlock::new(Block::Thinking {
                     thinking: "Let me think.".into(),
                     signature: Some("EqQBCkYI".into()),
-                },
-                AssembledBlock::RedactedThinking { data_bytes: 12 },
-                AssembledBlock::Text {
+                    estimated_tokens: None,
+                }),
+                AssembledBlock::new(Block::RedactedThinking { bytes: 12 }),
+                AssembledBlock::new(Block::Text {
                     text: "The answer is 42.".into(),
+                    cached: false,
                     citations: vec![json!({"type": "char_location", "cited_text": "42"})],
-                },
-                AssembledBlock::ToolUse {
-                    id: "toolu_1".into(),
-                    name: "Read".into(),
-                    server: false,
-                    input: json!({"file_path": "/a.rs"}),
-                    input_json: "{\"file_path\": \"/a.rs\"}".into(),
-                    input_error: None,
-                },
+                }),
+                with_input(
+                    Block::ToolUse {
+                        id: "toolu_1".into(),
+                        name: "Read".into(),
+                        server: false,
+                        input: json!({"file_path": "/a.rs"}),
+                        cached: false,
+                    },
+                    "{\"file_path\": \"/a.rs\"}",
+                ),
             ],
             stop_reason: Some("tool_use".into()),
             stop_sequence: None,
+            stop_details: None,
+            applied_edits: vec![],
+            container: None,
             usage: Some(
                 json!({"input_tokens": 10, "cache_read_input_tokens": 5000, "output_tokens": 42})
             ),
@@ -197,7 +216,7 @@ fn interleaved_deltas_land_in_their_own_blocks() {
     let got = run(&events);
     assert_eq!(got.content[0], text("abc"));
     assert!(
-        matches!(&got.content[1], AssembledBlock::ToolUse { server: true, input, .. } if *input == json!({"query": "rust"}))
+        matches!(&got.content[1].block, Block::ToolUse { server: true, input, .. } if *input == json!({"query": "rust"}))
     );
     assert_eq!(got.content[2], text("pre"));
     assert_eq!(got.content[3], text("late"));
@@ -258,7 +277,7 @@ fn unknown_events_blocks_and_deltas_are_kept() {
             json!({"type": "brand_new_event", "x": 1}),
         ),
         sse("message", Value::String("not json".into())),
-        block_start(0, json!({"type": "container_upload", "file_id": "f1"})),
+        block_start(0, json!({"type": "hologram_upload", "file_id": "f1"})),
         delta(0, json!({"type": "upload_progress_delta", "pct": 50})),
         delta(0, json!({"type": "upload_progress_delta", "pct": 100})),
         block_start(1, json!({"type": "text", "text": ""})),
@@ -272,21 +291,21 @@ fn unknown_events_blocks_and_deltas_are_kept() {
     let got = run(&events);
     assert_eq!(
         got.content[0],
-        AssembledBlock::Other {
-            block_type: "container_upload".into(),
-            value: json!({"type": "container_upload", "file_id": "f1", "deltas": [
+        AssembledBlock::new(Block::Other {
+            block_type: "hologram_upload".into(),
+            value: json!({"type": "hologram_upload", "file_id": "f1", "deltas": [
                 {"type": "upload_progress_delta", "pct": 50},
                 {"type": "upload_progress_delta", "pct": 100},
             ]}),
-        }
+        })
     );
     assert_eq!(got.content[1], text("kept"));
     assert_eq!(
         got.content[2],
-        AssembledBlock::Other {
+        AssembledBlock::new(Block::Other {
             block_type: "unknown".into(),
             value: json!({"deltas": [{"type": "mystery_delta"}]}),
-        }
+        })
     );
     let names: Vec<&str> = got
         .other_events
@@ -345,7 +364,7 @@ fn a_stream_cut_by_a_flow_error_keeps_what_came() {
         assert!(!got.complete);
         assert_eq!(got.error.as_deref(), Some("connection reset by peer"));
         assert!(
-            matches!(&got.content[0], AssembledBlock::ToolUse { input_json, input_error: Some(_), .. } if input_json == "{\"content\": \"par")
+            matches!(tool_input(&got.content[0]), (_, json, Some(_)) if json == "{\"content\": \"par")
         );
     }
 }
@@ -407,28 +426,36 @@ fn a_non_streaming_body_reads_into_the_same_shape() {
     assert_eq!(got.error, None);
     assert_eq!(
         got.content[0],
-        AssembledBlock::Thinking {
+        AssembledBlock::new(Block::Thinking {
             thinking: "t".into(),
-            signature: Some("sig".into())
-        }
+            signature: Some("sig".into()),
+            estimated_tokens: None,
+        })
     );
     assert!(
-        matches!(&got.content[1], AssembledBlock::Text { text, citations } if text == "Hi" && citations.len() == 1)
+        matches!(&got.content[1].block, Block::Text { text, citations, .. } if text == "Hi" && citations.len() == 1)
     );
     assert_eq!(
         got.content[2],
-        AssembledBlock::ToolUse {
-            id: "x".into(),
-            name: "Glob".into(),
-            server: false,
-            input: json!({"pattern": "*.rs"}),
-            input_json: r#"{"pattern":"*.rs"}"#.into(),
-            input_error: None,
-        }
+        with_input(
+            Block::ToolUse {
+                id: "x".into(),
+                name: "Glob".into(),
+                server: false,
+                input: json!({"pattern": "*.rs"}),
+                cached: false,
+            },
+            r#"{"pattern":"*.rs"}"#,
+        )
     );
-    assert!(
-        matches!(&got.content[3], AssembledBlock::Other { block_type, .. } if block_type == "web_search_tool_result")
-    );
+    assert!(matches!(
+        &got.content[3].block,
+        Block::ServerToolResult {
+            tool: ServerTool::WebSearch,
+            outcome: ServerOutcome::WebSearch { results },
+            ..
+        } if results.is_empty()
+    ));
 }
 
 #[test]
@@ -470,9 +497,156 @@ fn serde_shape_is_tagged_by_kind_and_round_trips() {
     let value = serde_json::to_value(&got).unwrap();
     assert_eq!(
         value["content"][0],
-        json!({"kind": "text", "text": "x", "citations": []})
+        json!({"kind": "text", "text": "x", "cached": false, "citations": []})
     );
     assert_eq!(value["complete"], true);
     let back: Assembled = serde_json::from_value(value).unwrap();
     assert_eq!(back, got);
+}
+
+/// Today's answer whole: every kind a 2026 response carries, and the
+/// message-level facts beside them.
+fn todays_body() -> Value {
+    json!({
+        "id": "msg_today", "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+        "content": [
+            {"type": "thinking", "thinking": "", "signature": "EqQBsig", "estimated_tokens": 812},
+            {"type": "compaction", "content": "Earlier: the user asked for a parser."},
+            {"type": "mcp_tool_use", "id": "mcp_1", "name": "status", "server_name": "git",
+                "input": {"repo": "."}},
+            {"type": "mcp_tool_result", "tool_use_id": "mcp_1", "is_error": false,
+                "content": [{"type": "text", "text": "clean tree"}]},
+            {"type": "fallback", "from": {"model": "claude-opus-5-5"}, "to": {"model": "claude-sonnet-5-5"}},
+            {"type": "text", "text": "Done."},
+        ],
+        "stop_reason": "refusal", "stop_sequence": null,
+        "stop_details": {"type": "refusal", "category": "cyber", "explanation": "Looks like malware."},
+        "context_management": {"applied_edits": [
+            {"type": "clear_tool_uses_20250919", "cleared_tool_uses": 3, "cleared_input_tokens": 12000},
+            {"type": "clear_thinking_20251015", "cleared_thinking_turns": 2, "cleared_input_tokens": 800},
+        ]},
+        "container": {"id": "cntr_1", "expires_at": "2026-12-01T12:00:00Z"},
+        "usage": {"input_tokens": 3, "output_tokens": 4},
+    })
+}
+
+#[test]
+fn todays_answer_streamed_in_pieces_reads_as_the_same_answer_whole() {
+    let body = todays_body();
+    let whole = run(&[event(EventKind::Response(Response {
+        flow_id: flow(),
+        status_code: 200,
+        body: Body::Json(body.clone()),
+    }))]);
+    let mut events = vec![sse(
+        "message_start",
+        json!({"type": "message_start", "message": {"id": "msg_today", "type": "message",
+            "role": "assistant", "model": "claude-opus-5-5", "content": [], "stop_reason": null,
+            "usage": {"input_tokens": 3, "output_tokens": 1}}}),
+    )];
+    events.push(block_start(
+        0,
+        json!({"type": "thinking", "thinking": "", "signature": "", "estimated_tokens": 812}),
+    ));
+    events.push(delta(
+        0,
+        json!({"type": "signature_delta", "signature": "EqQB"}),
+    ));
+    events.push(delta(
+        0,
+        json!({"type": "signature_delta", "signature": "sig"}),
+    ));
+    events.push(block_start(
+        1,
+        json!({"type": "compaction", "content": null}),
+    ));
+    for piece in ["Earlier: the user ", "asked for a ", "parser."] {
+        events.push(delta(
+            1,
+            json!({"type": "compaction_delta", "content": piece}),
+        ));
+    }
+    events.push(block_start(
+        2,
+        json!({"type": "mcp_tool_use", "id": "mcp_1", "name": "status", "server_name": "git", "input": {}}),
+    ));
+    events.push(json_delta(2, "{\"repo\""));
+    events.push(json_delta(2, ": \".\"}"));
+    for (index, raw) in (3..).zip(&body["content"].as_array().unwrap()[3..5]) {
+        events.push(block_start(index, raw.clone()));
+        events.push(stop(index));
+    }
+    events.push(block_start(5, json!({"type": "text", "text": ""})));
+    events.push(text_delta(5, "Done."));
+    events.push(sse(
+        "message_delta",
+        json!({"type": "message_delta",
+            "delta": {"stop_reason": "refusal", "stop_sequence": null,
+                "stop_details": body["stop_details"], "container": body["container"]},
+            "context_management": body["context_management"],
+            "usage": {"output_tokens": 4}}),
+    ));
+    events.push(sse("message_stop", json!({"type": "message_stop"})));
+    let streamed = run(&events);
+
+    assert_eq!(
+        streamed
+            .content
+            .iter()
+            .map(|b| &b.block)
+            .collect::<Vec<_>>(),
+        whole.content.iter().map(|b| &b.block).collect::<Vec<_>>()
+    );
+    assert!(whole.content[0].block.thinking_omitted());
+    assert_eq!(tool_input(&streamed.content[2]).1, "{\"repo\": \".\"}");
+    assert!(
+        streamed.other_events.is_empty(),
+        "{:?}",
+        streamed.other_events
+    );
+    for got in [&whole, &streamed] {
+        assert_eq!(got.stop_reason.as_deref(), Some("refusal"));
+        let details = got.stop_details.as_ref().unwrap();
+        assert_eq!(details.category.as_deref(), Some("cyber"));
+        assert_eq!(details.explanation.as_deref(), Some("Looks like malware."));
+        assert_eq!(
+            got.applied_edits
+                .iter()
+                .map(AppliedEdit::describe)
+                .collect::<Vec<_>>(),
+            [
+                "cleared 3 tool uses, freeing 12000 tokens",
+                "cleared 2 thinking turns, freeing 800 tokens"
+            ]
+        );
+        let container = got.container.as_ref().unwrap();
+        assert_eq!(container.id, "cntr_1");
+        assert_eq!(
+            container.expires_at.as_deref(),
+            Some("2026-12-01T12:00:00Z")
+        );
+    }
+}
+
+#[test]
+fn a_compaction_delta_without_its_start_is_kept_as_a_compaction() {
+    let got = run(&[
+        start_message(),
+        delta(0, json!({"type": "compaction_delta", "content": "Summary"})),
+        delta(
+            0,
+            json!({"type": "compaction_delta", "encrypted_content": "xyz"}),
+        ),
+        // A compaction delta that carries nothing fits no block.
+        delta(0, json!({"type": "compaction_delta"})),
+    ]);
+    assert_eq!(
+        got.content[0].block,
+        Block::Compaction {
+            content: Some("Summary".into()),
+            encrypted_bytes: 3,
+            cached: false,
+        }
+    );
+    assert_eq!(got.other_events.len(), 1);
 }

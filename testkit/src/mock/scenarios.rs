@@ -52,11 +52,17 @@ pub enum Scenario {
     LongLine,
     /// A non-streaming `text/plain` body of `x-mock-bytes` bytes.
     Big,
+    /// [`script::todays`]: every 2025–26 block kind, streamed with each
+    /// event split across two chunks; stop reason `x-mock-stop-reason`
+    /// (`pause_turn` unless given; `refusal` adds `stop_details`).
+    TodaysBlocks,
+    /// The same answer as one JSON body.
+    TodaysBlocksJson,
 }
 
 /// Every scenario by the name a request gives it: the one list that both
 /// reading the header and the unknown-scenario error use.
-const NAMES: [(&str, Scenario); 15] = [
+const NAMES: [(&str, Scenario); 17] = [
     ("text", Scenario::Text),
     ("thinking_tool", Scenario::ThinkingTool),
     ("json", Scenario::Json),
@@ -72,6 +78,8 @@ const NAMES: [(&str, Scenario); 15] = [
     ("flood", Scenario::Flood),
     ("long_line", Scenario::LongLine),
     ("big", Scenario::Big),
+    ("todays_blocks", Scenario::TodaysBlocks),
+    ("todays_blocks_json", Scenario::TodaysBlocksJson),
 ];
 
 impl Scenario {
@@ -137,6 +145,7 @@ pub(crate) fn answer(
             .unwrap_or(default)
     };
     let encoding = seen.header("x-mock-encoding").and_then(Encoding::parse);
+    let stop_reason = seen.header("x-mock-stop-reason").unwrap_or("pause_turn");
     match scenario {
         Scenario::Text => {
             let custom = seen.header("x-mock-text").map(str::to_owned);
@@ -251,6 +260,23 @@ pub(crate) fn answer(
                     b"\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
                 )));
             counted_stream(state, chunks, "text/event-stream")
+        }
+        Scenario::TodaysBlocks => {
+            // Each event in two chunks, cut mid-line: the proxy and the
+            // reader must join what the network splits.
+            let chunks = script::todays::todays_stream(model, stop_reason)
+                .iter()
+                .flat_map(|e| {
+                    let frame = Bytes::from(script::frame(e));
+                    let cut = frame.len() / 2;
+                    [frame.slice(..cut), frame.slice(cut..)]
+                })
+                .map(|chunk| (Duration::ZERO, chunk))
+                .collect();
+            playback(state, chunks, Ending::End, None)
+        }
+        Scenario::TodaysBlocksJson => {
+            json_response(200, &script::todays::todays_message(model, stop_reason))
         }
         Scenario::Big => {
             let total = number("x-mock-bytes", 1 << 20);

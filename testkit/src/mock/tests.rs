@@ -35,7 +35,7 @@ async fn an_unknown_scenario_is_a_400_naming_it_and_the_known_ones() {
 async fn every_known_scenario_is_answered_and_no_scenario_is_claude_like() {
     let mock = MockUpstream::start().await.unwrap();
     let names: Vec<&str> = Scenario::names().collect();
-    assert_eq!(names.len(), 15);
+    assert_eq!(names.len(), 17);
     for name in names {
         assert_eq!(Scenario::parse(name).map(|_| ()), Some(()), "{name}");
         let status = post(&mock, Some(name)).await.status().as_u16();
