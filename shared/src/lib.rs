@@ -11,6 +11,7 @@
 //! a request as a [`Conversation`], a response [`reassemble`]d, the [`context_diff`]
 //! between two requests, a flow's summary, and what its tokens cost.
 
+pub mod agent_totals;
 pub mod anthropic;
 pub mod api;
 mod body;
@@ -26,7 +27,8 @@ mod test_support;
 mod timestamp;
 mod totals;
 
-pub use anthropic::{ApiError, SseEventName, Usage};
+pub use agent_totals::{AgentTotals, SessionTotals};
+pub use anthropic::{ApiCacheMiss, ApiError, SseEventName, Usage};
 pub use body::Body;
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
@@ -34,7 +36,9 @@ pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
 };
-pub use flow::{FlowState, FlowSummary, RequestFacts};
+pub use flow::{
+    FlowState, FlowSummary, RequestFacts, AGENT_HEADER, PARENT_AGENT_HEADER, SESSION_HEADER,
+};
 pub use pricing::{ModelPrice, Prices, PricesError};
 pub use reassemble::{reassemble, Assembled, AssembledBlock};
 pub use timestamp::Timestamp;

@@ -1,4 +1,5 @@
-//! Tokens, cost and latency added up per model over many flows.
+//! Tokens, cost and latency added up per model over many flows (per agent:
+//! [`crate::agent_totals`], summed by the same accumulator).
 //!
 //! Which flows count: Messages calls (`/v1/messages`, any query), whether
 //! they succeeded or not, because those are what the API bills by usage and
@@ -69,10 +70,7 @@ impl Totals {
                 other_requests += 1;
                 continue;
             }
-            let cost = match &flow.usage {
-                None => Some(0.0),
-                Some(usage) => prices.cost(flow.model.as_deref(), usage),
-            };
+            let cost = flow_cost(flow, prices);
             let model = flow.model.as_deref().unwrap_or(UNKNOWN_MODEL);
             models.entry(model.to_owned()).or_default().add(flow, cost);
             all.add(flow, cost);
@@ -85,16 +83,27 @@ impl Totals {
     }
 }
 
-/// A model's sums plus the latencies its percentiles need.
+/// What one Messages call cost: 0 without usage (it failed before the API
+/// counted anything), `None` when its price is unknown. Every total, per
+/// model and per agent, prices its flows here and nowhere else.
+pub(crate) fn flow_cost(flow: &FlowSummary, prices: &Prices) -> Option<f64> {
+    match &flow.usage {
+        None => Some(0.0),
+        Some(usage) => prices.cost(flow.model.as_deref(), usage),
+    }
+}
+
+/// The sums of a set of Messages calls (a model's, an agent's) plus the
+/// latencies its percentiles need.
 #[derive(Default)]
-struct Acc {
+pub(crate) struct Acc {
     totals: ModelTotals,
     durations: Vec<f64>,
     ttfts: Vec<f64>,
 }
 
 impl Acc {
-    fn add(&mut self, flow: &FlowSummary, cost: Option<f64>) {
+    pub(crate) fn add(&mut self, flow: &FlowSummary, cost: Option<f64>) {
         let t = &mut self.totals;
         t.requests += 1;
         if let Some(u) = &flow.usage {
@@ -116,7 +125,7 @@ impl Acc {
         self.ttfts.extend(flow.ttft_ms);
     }
 
-    fn done(mut self) -> ModelTotals {
+    pub(crate) fn done(mut self) -> ModelTotals {
         let mut t = self.totals;
         t.cost_usd = (t.unpriced_requests == 0).then_some(t.priced_cost_usd);
         let prompt = t.input_tokens + t.cache_read_input_tokens + t.cache_creation_input_tokens;

@@ -5,11 +5,13 @@
 //! read the wire through it, so they cannot disagree on what it says.
 
 pub mod blocks;
+pub mod diagnostics;
 pub mod error;
 pub mod sse;
 pub mod usage;
 
 pub use blocks::Block;
+pub use diagnostics::ApiCacheMiss;
 pub use error::ApiError;
 pub use sse::SseEventName;
 pub use usage::Usage;
