@@ -15,6 +15,7 @@ pub mod agent_totals;
 pub mod anthropic;
 pub mod api;
 mod body;
+pub mod cache_miss;
 pub mod context_diff;
 pub mod conversation;
 mod event;
@@ -30,6 +31,7 @@ mod totals;
 pub use agent_totals::{AgentTotals, SessionTotals};
 pub use anthropic::{ApiCacheMiss, ApiError, SseEventName, Usage};
 pub use body::Body;
+pub use cache_miss::{CacheMiss, MissReason};
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
