@@ -214,7 +214,13 @@ fn json_gives_tokens_cost_and_latency_per_model_and_in_total() {
 
     assert_eq!(
         keys(&v),
-        ["models", "other_requests", "prices_version", "total"]
+        [
+            "models",
+            "other_requests",
+            "prices_version",
+            "sessions",
+            "total"
+        ]
     );
     assert_eq!(keys(&v["models"]), [HAIKU, SONNET]);
     assert_eq!(keys(&v["total"]), MODEL_KEYS);
