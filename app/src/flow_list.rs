@@ -2,7 +2,7 @@
 //! agent, sortable by any column, narrowed by search and filters.
 
 use leptos::prelude::*;
-use shared::{FlowState, FlowSummary};
+use shared::{CacheMiss, FlowState, FlowSummary, MissReason};
 
 use crate::flows::{distinct, grouped, AgentChoice, Column, FlowFilter, Group, Sort, StatusFilter};
 use crate::format::{cost, millis, rate, short, tokens};
@@ -32,14 +32,17 @@ const COLUMNS: [(Column, &str, &str); 15] = [
 struct Row {
     id: String,
     /// Events seen and state: together they change whenever the flow does.
-    version: (u32, &'static str),
+    /// Its cache-miss mark counts too: it changes with the previous turn.
+    version: (u32, &'static str, bool),
     cells: Vec<String>,
+    /// The cache-miss mark: its label and what it says on hover.
+    cache_miss: Option<(&'static str, String)>,
     state: FlowState,
     streaming: Option<bool>,
     error: Option<String>,
 }
 
-fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
+fn row(flows: FlowsUi, flow: &FlowSummary, cache_miss: Option<CacheMiss>) -> Row {
     let price = flows.store.with_untracked(|s| s.cost(flow));
     let usage = flow.usage.as_ref();
     let unpriced = usage.is_some() && price.is_none();
@@ -71,10 +74,15 @@ fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
         },
         flow.stop_reason.clone().unwrap_or_default(),
     ];
+    let cache_miss = cache_miss.map(|m| {
+        let first = m.reasons.contains(&MissReason::FirstCall);
+        (if first { "first" } else { "miss" }, m.describe())
+    });
     Row {
         id: flow.flow_id.as_str().to_owned(),
-        version: (flow.events, state_name(flow.state)),
+        version: (flow.events, state_name(flow.state), cache_miss.is_some()),
         cells,
+        cache_miss,
         state: flow.state,
         streaming: flow.streaming,
         error: flow.error.clone(),
@@ -90,6 +98,7 @@ pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
     });
     let group_keys = move || groups.with(|gs| gs.iter().map(Group::key).collect::<Vec<_>>());
     let total = Memo::new(move |_| flows.store.with(|s| s.flows().len()));
+    let previous = Memo::new(move |_| flows.store.with(|s| s.previous_turns()));
     let heads = COLUMNS
         .iter()
         .map(|&(column, name, label)| {
@@ -125,7 +134,7 @@ pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
             <table class="flows" data-role="flow-list">
                 <thead><tr>{heads}</tr></thead>
                 <For each=group_keys key=|k| k.clone() let:key>
-                    <FlowGroup flows=flows open=open groups=groups key=key/>
+                    <FlowGroup flows=flows open=open groups=groups previous=previous key=key/>
                 </For>
             </table>
             <Show when=move || total.get() == 0>
@@ -136,7 +145,13 @@ pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
 }
 
 #[component]
-fn FlowGroup(flows: FlowsUi, open: OpenUi, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
+fn FlowGroup(
+    flows: FlowsUi,
+    open: OpenUi,
+    groups: Memo<Vec<Group>>,
+    previous: Memo<Vec<Option<usize>>>,
+    key: String,
+) -> impl IntoView {
     let group = {
         let key = key.clone();
         Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.key() == key).cloned()))
@@ -145,12 +160,17 @@ fn FlowGroup(flows: FlowsUi, open: OpenUi, groups: Memo<Vec<Group>>, key: String
         let Some(group) = group.get() else {
             return Vec::new();
         };
-        flows.store.with(|store| {
-            group
-                .flows
-                .iter()
-                .map(|&i| row(flows, &store.flows()[i]))
-                .collect::<Vec<_>>()
+        previous.with(|previous| {
+            flows.store.with(|store| {
+                group
+                    .flows
+                    .iter()
+                    .map(|&i| {
+                        let miss = store.cache_miss(i, previous.get(i).copied().flatten());
+                        row(flows, &store.flows()[i], miss)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
     };
     let title = move || {
@@ -221,11 +241,21 @@ fn FlowRow(flows: FlowsUi, open: OpenUi, r: Row) -> impl IntoView {
         Some(false) => "whole",
         None => "",
     };
+    let mut cache_miss = r.cache_miss;
     let cells = r
         .cells
         .into_iter()
         .zip(COLUMNS)
-        .map(|(text, (_, name, _))| view! { <td class=format!("c-{name}")>{text}</td> })
+        .map(|(text, (column, name, _))| {
+            // The mark sits by the cache reads it is about.
+            let mark = (column == Column::CacheRead)
+                .then(|| cache_miss.take())
+                .flatten()
+                .map(|(label, title)| {
+                    view! { <span class="cache-miss" data-role="cache-miss" data-kind=label title=title>{label}</span> }
+                });
+            view! { <td class=format!("c-{name}")>{mark}{text}</td> }
+        })
         .collect_view();
     view! {
         <tr
@@ -278,6 +308,14 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
         };
         flows.filter.update(|f| f.agent = choice);
     };
+    // The filter may be set elsewhere too (a click in the agent totals).
+    let agent_value = move || {
+        flows.filter.with(|f| match &f.agent {
+            None => String::new(),
+            Some(AgentChoice::Main) => "main".to_owned(),
+            Some(AgentChoice::Sub(id)) => format!("agent:{id}"),
+        })
+    };
     let agent_options = move || {
         agents
             .get()
@@ -324,12 +362,12 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
             </label>
             <span class="match-count" data-role="match-count">{summary}</span>
             <ChoiceSelect flows=flows role="filter-model" label="Model" all="all models"
-                values=models set=|f, v| f.model = v/>
+                values=models get=|f| f.model.clone() set=|f, v| f.model = v/>
             <ChoiceSelect flows=flows role="filter-path" label="Path" all="all paths"
-                values=paths set=|f, v| f.path = v/>
+                values=paths get=|f| f.path.clone() set=|f, v| f.path = v/>
             <ChoiceSelect flows=flows role="filter-session" label="Claude Code session" all="all sessions"
-                values=sessions set=|f, v| f.session = v/>
-            <select data-role="filter-agent" aria-label="Agent" on:change=on_agent>
+                values=sessions get=|f| f.session.clone() set=|f, v| f.session = v/>
+            <select data-role="filter-agent" aria-label="Agent" on:change=on_agent prop:value=agent_value>
                 <option value="">"all agents"</option>
                 <option value="main">"main agent"</option>
                 {agent_options}
@@ -353,6 +391,7 @@ fn ChoiceSelect(
     label: &'static str,
     all: &'static str,
     values: Memo<Vec<String>>,
+    get: fn(&FlowFilter) -> Option<String>,
     set: fn(&mut FlowFilter, Option<String>),
 ) -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
@@ -369,7 +408,8 @@ fn ChoiceSelect(
             .collect_view()
     };
     view! {
-        <select data-role=role aria-label=label on:change=on_change>
+        <select data-role=role aria-label=label on:change=on_change
+            prop:value=move || flows.filter.with(|f| get(f).unwrap_or_default())>
             <option value="">{all}</option>
             {options}
         </select>
