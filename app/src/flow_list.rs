@@ -2,7 +2,7 @@
 //! agent, sortable by any column, narrowed by search and filters.
 
 use leptos::prelude::*;
-use shared::{FlowState, FlowSummary};
+use shared::{CacheMiss, FlowState, FlowSummary, MissReason};
 
 use crate::flows::{distinct, grouped, AgentChoice, Column, FlowFilter, Group, Sort, StatusFilter};
 use crate::format::{cost, millis, rate, short, tokens};
@@ -32,16 +32,19 @@ const COLUMNS: [(Column, &str, &str); 15] = [
 struct Row {
     id: String,
     /// Events seen and state: together they change whenever the flow does.
-    version: (u32, &'static str),
+    /// Its cache-miss mark counts too: it changes with the previous turn.
+    version: (u32, &'static str, bool),
     cells: Vec<String>,
     /// The cost cell's title: how the cost was made, or why it is unknown.
     cost_title: Option<String>,
+    /// The cache-miss mark: its label and what it says on hover.
+    cache_miss: Option<(&'static str, String)>,
     state: FlowState,
     streaming: Option<bool>,
     error: Option<String>,
 }
 
-fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
+fn row(flows: FlowsUi, flow: &FlowSummary, cache_miss: Option<CacheMiss>) -> Row {
     let price = flows.store.with_untracked(|s| s.cost(flow));
     let usage = flow.usage.as_ref();
     // The cell's title says how the cost was made, or why there is none.
@@ -78,11 +81,16 @@ fn row(flows: FlowsUi, flow: &FlowSummary) -> Row {
         price_text,
         flow.stop_reason.clone().unwrap_or_default(),
     ];
+    let cache_miss = cache_miss.map(|m| {
+        let first = m.reasons.contains(&MissReason::FirstCall);
+        (if first { "first" } else { "miss" }, m.describe())
+    });
     Row {
         id: flow.flow_id.as_str().to_owned(),
-        version: (flow.events, state_name(flow.state)),
+        version: (flow.events, state_name(flow.state), cache_miss.is_some()),
         cells,
         cost_title,
+        cache_miss,
         state: flow.state,
         streaming: flow.streaming,
         error: flow.error.clone(),
@@ -98,6 +106,7 @@ pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
     });
     let group_keys = move || groups.with(|gs| gs.iter().map(Group::key).collect::<Vec<_>>());
     let total = Memo::new(move |_| flows.store.with(|s| s.flows().len()));
+    let previous = Memo::new(move |_| flows.store.with(|s| s.previous_turns()));
     let heads = COLUMNS
         .iter()
         .map(|&(column, name, label)| {
@@ -133,7 +142,7 @@ pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
             <table class="flows" data-role="flow-list">
                 <thead><tr>{heads}</tr></thead>
                 <For each=group_keys key=|k| k.clone() let:key>
-                    <FlowGroup flows=flows open=open groups=groups key=key/>
+                    <FlowGroup flows=flows open=open groups=groups previous=previous key=key/>
                 </For>
             </table>
             <Show when=move || total.get() == 0>
@@ -144,7 +153,13 @@ pub fn FlowList(flows: FlowsUi, open: OpenUi) -> impl IntoView {
 }
 
 #[component]
-fn FlowGroup(flows: FlowsUi, open: OpenUi, groups: Memo<Vec<Group>>, key: String) -> impl IntoView {
+fn FlowGroup(
+    flows: FlowsUi,
+    open: OpenUi,
+    groups: Memo<Vec<Group>>,
+    previous: Memo<Vec<Option<usize>>>,
+    key: String,
+) -> impl IntoView {
     let group = {
         let key = key.clone();
         Memo::new(move |_| groups.with(|gs| gs.iter().find(|g| g.key() == key).cloned()))
@@ -153,12 +168,17 @@ fn FlowGroup(flows: FlowsUi, open: OpenUi, groups: Memo<Vec<Group>>, key: String
         let Some(group) = group.get() else {
             return Vec::new();
         };
-        flows.store.with(|store| {
-            group
-                .flows
-                .iter()
-                .map(|&i| row(flows, &store.flows()[i]))
-                .collect::<Vec<_>>()
+        previous.with(|previous| {
+            flows.store.with(|store| {
+                group
+                    .flows
+                    .iter()
+                    .map(|&i| {
+                        let miss = store.cache_miss(i, previous.get(i).copied().flatten());
+                        row(flows, &store.flows()[i], miss)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
     };
     let title = move || {
@@ -230,6 +250,7 @@ fn FlowRow(flows: FlowsUi, open: OpenUi, r: Row) -> impl IntoView {
         None => "",
     };
     let cost_title = r.cost_title.clone();
+    let mut cache_miss = r.cache_miss;
     let cells = r
         .cells
         .into_iter()
@@ -238,7 +259,14 @@ fn FlowRow(flows: FlowsUi, open: OpenUi, r: Row) -> impl IntoView {
             let title = (column == Column::Cost)
                 .then(|| cost_title.clone())
                 .flatten();
-            view! { <td class=format!("c-{name}") title=title>{text}</td> }
+            // The mark sits by the cache reads it is about.
+            let mark = (column == Column::CacheRead)
+                .then(|| cache_miss.take())
+                .flatten()
+                .map(|(label, title)| {
+                    view! { <span class="cache-miss" data-role="cache-miss" data-kind=label title=title>{label}</span> }
+                });
+            view! { <td class=format!("c-{name}") title=title>{mark}{text}</td> }
         })
         .collect_view();
     view! {
@@ -292,6 +320,14 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
         };
         flows.filter.update(|f| f.agent = choice);
     };
+    // The filter may be set elsewhere too (a click in the agent totals).
+    let agent_value = move || {
+        flows.filter.with(|f| match &f.agent {
+            None => String::new(),
+            Some(AgentChoice::Main) => "main".to_owned(),
+            Some(AgentChoice::Sub(id)) => format!("agent:{id}"),
+        })
+    };
     let agent_options = move || {
         agents
             .get()
@@ -338,12 +374,12 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
             </label>
             <span class="match-count" data-role="match-count">{summary}</span>
             <ChoiceSelect flows=flows role="filter-model" label="Model" all="all models"
-                values=models set=|f, v| f.model = v/>
+                values=models get=|f| f.model.clone() set=|f, v| f.model = v/>
             <ChoiceSelect flows=flows role="filter-path" label="Path" all="all paths"
-                values=paths set=|f, v| f.path = v/>
+                values=paths get=|f| f.path.clone() set=|f, v| f.path = v/>
             <ChoiceSelect flows=flows role="filter-session" label="Claude Code session" all="all sessions"
-                values=sessions set=|f, v| f.session = v/>
-            <select data-role="filter-agent" aria-label="Agent" on:change=on_agent>
+                values=sessions get=|f| f.session.clone() set=|f, v| f.session = v/>
+            <select data-role="filter-agent" aria-label="Agent" on:change=on_agent prop:value=agent_value>
                 <option value="">"all agents"</option>
                 <option value="main">"main agent"</option>
                 {agent_options}
@@ -367,6 +403,7 @@ fn ChoiceSelect(
     label: &'static str,
     all: &'static str,
     values: Memo<Vec<String>>,
+    get: fn(&FlowFilter) -> Option<String>,
     set: fn(&mut FlowFilter, Option<String>),
 ) -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
@@ -383,7 +420,8 @@ fn ChoiceSelect(
             .collect_view()
     };
     view! {
-        <select data-role=role aria-label=label on:change=on_change>
+        <select data-role=role aria-label=label on:change=on_change
+            prop:value=move || flows.filter.with(|f| get(f).unwrap_or_default())>
             <option value="">{all}</option>
             {options}
         </select>

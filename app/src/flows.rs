@@ -7,7 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use shared::{Cost, Event, FlowSummary, Prices, Unpriced};
+use shared::cache_miss::{self, Call};
+use shared::{CacheMiss, Cost, Event, FlowState, FlowSummary, Prices, Unpriced};
 
 #[derive(Debug, Default)]
 pub struct FlowStore {
@@ -104,15 +105,61 @@ impl FlowStore {
     }
 
     /// The request before `id` in the same Claude Code session and agent:
-    /// what its context is compared against. Only Messages calls count;
-    /// token counting and other calls carry no conversation to compare.
+    /// what its context and its cache use are compared against. Only
+    /// Messages calls count (token counting and other calls carry no
+    /// conversation), and not one that failed before the API counted
+    /// anything: a refused call cached nothing, and its retry follows it.
     pub fn previous_turn(&self, id: &str) -> Option<&FlowSummary> {
         let &index = self.by_id.get(id)?;
         let flow = &self.flows[index];
-        self.flows[..index].iter().rev().find(|f| {
-            f.is_messages_call() && f.session_id == flow.session_id && f.agent_id == flow.agent_id
-        })
+        self.flows[..index]
+            .iter()
+            .rev()
+            .find(|f| is_turn(f) && same_agent(f, flow))
     }
+
+    /// [`FlowStore::previous_turn`] of every flow at once, by index: one
+    /// pass, for the list's cache-miss marks.
+    pub fn previous_turns(&self) -> Vec<Option<usize>> {
+        let mut last: HashMap<(Option<&str>, Option<&str>), usize> = HashMap::new();
+        self.flows
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let key = (f.session_id.as_deref(), f.agent_id.as_deref());
+                let before = last.get(&key).copied();
+                if is_turn(f) {
+                    last.insert(key, i);
+                }
+                before
+            })
+            .collect()
+    }
+
+    /// Whether the flow at `index` missed the cache, from the summaries
+    /// alone (no bodies): the list's mark, whose reasons stop short of the
+    /// prompt prefix.
+    pub fn cache_miss(&self, index: usize, previous: Option<usize>) -> Option<CacheMiss> {
+        let flow = self.flows.get(index)?;
+        if !flow.is_messages_call() {
+            return None;
+        }
+        let before = previous.and_then(|p| self.flows.get(p));
+        cache_miss::explain(
+            &Call::of(flow, None),
+            before.map(|b| Call::of(b, None)).as_ref(),
+        )
+    }
+}
+
+/// A Messages call that reached the API (or may yet): one an agent's next
+/// call follows on.
+fn is_turn(flow: &FlowSummary) -> bool {
+    flow.is_messages_call() && !(flow.state == FlowState::Failed && flow.usage.is_none())
+}
+
+fn same_agent(a: &FlowSummary, b: &FlowSummary) -> bool {
+    a.session_id == b.session_id && a.agent_id == b.agent_id
 }
 
 /// What the user narrowed the list to.
@@ -146,7 +193,6 @@ pub enum StatusFilter {
 
 impl FlowFilter {
     pub fn admits(&self, flow: &FlowSummary) -> bool {
-        use shared::FlowState;
         if self.model.is_some() && flow.model != self.model {
             return false;
         }
@@ -469,6 +515,65 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(kept(&store, &done), [1]);
+    }
+
+    /// A finished call of session `s`, main agent, with these cache counts.
+    fn cached(store: &mut FlowStore, seq: u64, flow: &str, ts: &str, read: u64, write: u64) {
+        store.accept("s", seq, &request(flow, ts, "s", None));
+        store.accept(
+            "s",
+            seq + 1,
+            &ev(
+                json!({"ts": ts, "type": "sse", "flow_id": flow, "event": "message_start",
+                "data": {"type":"message_start","message":{"usage":{
+                    "input_tokens": 3, "cache_read_input_tokens": read,
+                    "cache_creation_input_tokens": write}}}}),
+            ),
+        );
+        store.accept("s", seq + 2, &end(flow, ts));
+    }
+
+    #[test]
+    fn cache_misses_are_marked_from_usage_against_the_previous_turn() {
+        let mut store = FlowStore::default();
+        store.load("s".to_owned(), Vec::new(), 0, None);
+        cached(&mut store, 1, "first", T0, 0, 5_000);
+        cached(&mut store, 4, "hit", T1, 5_000, 200);
+        // A 529 in between is not the turn the next call follows on.
+        store.accept("s", 7, &request("refused", T1, "s", None));
+        store.accept(
+            "s",
+            8,
+            &ev(json!({"ts": T1, "type": "response", "flow_id": "refused", "status_code": 529,
+                "body": {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}})),
+        );
+        cached(
+            &mut store,
+            9,
+            "late",
+            "2026-03-29T11:40:00.000000Z",
+            0,
+            5_300,
+        );
+        let previous = store.previous_turns();
+        assert_eq!(previous, [None, Some(0), Some(1), Some(1)]);
+        assert_eq!(
+            store.previous_turn("late").map(|f| f.flow_id.as_str()),
+            Some("hit")
+        );
+        let miss = |i: usize| store.cache_miss(i, previous[i]);
+        assert_eq!(
+            miss(0).map(|m| m.reasons),
+            Some(vec![shared::MissReason::FirstCall])
+        );
+        assert_eq!(miss(1), None, "read all the first call cached");
+        assert_eq!(miss(2), None, "not a call that used the cache");
+        let late = miss(3).unwrap();
+        assert_eq!(late.not_read, 5_200);
+        assert!(
+            matches!(late.reasons[..], [shared::MissReason::Expired { .. }]),
+            "{late:?}"
+        );
     }
 
     #[test]

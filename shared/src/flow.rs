@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::anthropic::diagnostics::ApiCacheMiss;
 use crate::anthropic::error::{describe, ApiError};
 use crate::anthropic::{SseEventName, Usage};
 use crate::{Body, ErrorStage, Event, EventKind, FlowId, Request, Timestamp};
@@ -23,6 +24,13 @@ pub enum FlowState {
     Failed,
 }
 
+/// The Claude Code session a request belongs to.
+pub const SESSION_HEADER: &str = "x-claude-code-session-id";
+/// The subagent that sent a request; the main agent sends none.
+pub const AGENT_HEADER: &str = "x-claude-code-agent-id";
+/// The agent that started the subagent sending a request, where sent.
+pub const PARENT_AGENT_HEADER: &str = "x-claude-code-parent-agent-id";
+
 /// What the request told us, extracted cheaply (the server's index extracts
 /// these without parsing whole multi-MB bodies).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,6 +39,8 @@ pub struct RequestFacts {
     pub path: String,
     pub session_id: Option<String>,
     pub agent_id: Option<String>,
+    /// The agent that started this one (`x-claude-code-parent-agent-id`).
+    pub parent_agent_id: Option<String>,
     pub model: Option<String>,
     pub stream: Option<bool>,
     pub message_count: Option<u32>,
@@ -60,8 +70,9 @@ impl RequestFacts {
         RequestFacts {
             method: r.method.clone(),
             path: r.path.clone(),
-            session_id: header("x-claude-code-session-id"),
-            agent_id: header("x-claude-code-agent-id"),
+            session_id: header(SESSION_HEADER),
+            agent_id: header(AGENT_HEADER),
+            parent_agent_id: header(PARENT_AGENT_HEADER),
             model: field("model").and_then(Value::as_str).map(str::to_owned),
             stream: field("stream").and_then(Value::as_bool),
             message_count: field("messages")
@@ -80,6 +91,9 @@ pub struct FlowSummary {
     pub path: String,
     pub session_id: Option<String>,
     pub agent_id: Option<String>,
+    /// The agent that started this subagent, when its request said so.
+    #[serde(default)]
+    pub parent_agent_id: Option<String>,
     /// The request body's model; else the response's (message_start / response body).
     pub model: Option<String>,
     pub message_count: Option<u32>,
@@ -103,6 +117,10 @@ pub struct FlowSummary {
     /// `None` when the flow had no Messages usage (HEAD /, count_tokens, errors).
     pub usage: Option<Usage>,
     pub stop_reason: Option<String>,
+    /// The API's own word on why the prompt cache was not fully reused
+    /// (beta `diagnostics.cache_miss_reason`), when the response gave one.
+    #[serde(default)]
+    pub api_cache_miss: Option<ApiCacheMiss>,
     pub state: FlowState,
     /// Why the flow failed: an error event's message, an in-band SSE `error`,
     /// or an error status's body. A `decode` error's message is kept here too
@@ -121,6 +139,7 @@ impl FlowSummary {
             path: String::new(),
             session_id: None,
             agent_id: None,
+            parent_agent_id: None,
             model: None,
             message_count: None,
             requested_stream: None,
@@ -133,6 +152,7 @@ impl FlowSummary {
             duration_ms: None,
             usage: None,
             stop_reason: None,
+            api_cache_miss: None,
             state: FlowState::Pending,
             error: None,
             events: 0,
@@ -192,6 +212,7 @@ impl FlowSummary {
         self.path = facts.path;
         self.session_id = facts.session_id;
         self.agent_id = facts.agent_id;
+        self.parent_agent_id = facts.parent_agent_id;
         // The response may have named a model already if events came out of order.
         if facts.model.is_some() {
             self.model = facts.model;
@@ -241,6 +262,9 @@ impl FlowSummary {
                 if self.model.is_none() {
                     self.model = string_at(data, "/message/model");
                 }
+                if let Some(miss) = data.get("message").and_then(ApiCacheMiss::from_message) {
+                    self.api_cache_miss = Some(miss);
+                }
             }
             Some(SseEventName::ContentBlockDelta) => {
                 let at = self.since_start(ts);
@@ -281,6 +305,9 @@ impl FlowSummary {
         }
         if let Some(reason) = string_at(body, "/stop_reason") {
             self.stop_reason = Some(reason);
+        }
+        if let Some(miss) = ApiCacheMiss::from_message(body) {
+            self.api_cache_miss = Some(miss);
         }
     }
 

@@ -11,9 +11,11 @@
 //! a request as a [`Conversation`], a response [`reassemble`]d, the [`context_diff`]
 //! between two requests, a flow's summary, and what its tokens cost.
 
+pub mod agent_totals;
 pub mod anthropic;
 pub mod api;
 mod body;
+pub mod cache_miss;
 pub mod context_diff;
 pub mod conversation;
 mod event;
@@ -26,16 +28,20 @@ mod test_support;
 mod timestamp;
 mod totals;
 
+pub use agent_totals::{AgentTotals, SessionTotals};
 pub use anthropic::usage::{InferenceGeo, ServiceTier, Speed};
-pub use anthropic::{ApiError, SseEventName, Usage};
+pub use anthropic::{ApiCacheMiss, ApiError, SseEventName, Usage};
 pub use body::Body;
+pub use cache_miss::{CacheMiss, MissReason};
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
     ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
     SseEvent, StreamEnd,
 };
-pub use flow::{FlowState, FlowSummary, RequestFacts};
+pub use flow::{
+    FlowState, FlowSummary, RequestFacts, AGENT_HEADER, PARENT_AGENT_HEADER, SESSION_HEADER,
+};
 pub use pricing::{
     Band, Cost, CostBasis, LongPrompt, ModelPrice, Prices, PricesError, Rates, Unpriced,
 };

@@ -1,4 +1,5 @@
-//! Tokens, cost and latency added up per model over many flows.
+//! Tokens, cost and latency added up per model over many flows (per agent:
+//! [`crate::agent_totals`], summed by the same accumulator).
 //!
 //! Which flows count: Messages calls (`/v1/messages`, any query), whether
 //! they succeeded or not, because those are what the API bills by usage and
@@ -96,24 +97,26 @@ impl Totals {
     }
 }
 
-/// What one Messages call adds to a total: 0 without usage (nothing was
-/// billed), else its price on its own day.
+/// What one Messages call adds to a total: 0 without usage (it failed
+/// before the API counted anything), else its price on its own day. Every
+/// total, per model and per agent, prices its flows here and nowhere else.
 pub fn flow_cost(flow: &FlowSummary, prices: &Prices) -> Result<f64, Unpriced> {
     prices
         .flow_cost(flow)
         .map_or(Ok(0.0), |cost| cost.map(|c| c.usd))
 }
 
-/// A model's sums plus the latencies its percentiles need.
+/// The sums of a set of Messages calls (a model's, an agent's) plus the
+/// latencies its percentiles need.
 #[derive(Default)]
-struct Acc {
+pub(crate) struct Acc {
     totals: ModelTotals,
     durations: Vec<f64>,
     ttfts: Vec<f64>,
 }
 
 impl Acc {
-    fn add(&mut self, flow: &FlowSummary, cost: Option<f64>) {
+    pub(crate) fn add(&mut self, flow: &FlowSummary, cost: Option<f64>) {
         let t = &mut self.totals;
         t.requests += 1;
         if let Some(u) = &flow.usage {
@@ -135,7 +138,7 @@ impl Acc {
         self.ttfts.extend(flow.ttft_ms);
     }
 
-    fn done(mut self) -> ModelTotals {
+    pub(crate) fn done(mut self) -> ModelTotals {
         let mut t = self.totals;
         t.cost_usd = (t.unpriced_requests == 0).then_some(t.priced_cost_usd);
         let prompt = t.input_tokens + t.cache_read_input_tokens + t.cache_creation_input_tokens;

@@ -9,18 +9,25 @@ use leptos::prelude::*;
 use serde_json::Value;
 use shared::{context_diff, ContextDiff, Conversation, SystemChange};
 
+use super::cache::{CacheMissNote, CacheNote};
 use super::message::{message_view, Listed};
 use super::{request_body, FlowDetail};
 use crate::format::short;
 
 #[component]
-pub(super) fn ChangesView(detail: Arc<FlowDetail>) -> impl IntoView {
+pub(super) fn ChangesView(detail: Arc<FlowDetail>, note: CacheNote) -> impl IntoView {
     let Some(body) = request_body(&detail.events) else {
         return view! { <p class="empty">"This request has no JSON body to compare."</p> }
             .into_any();
     };
     let Some((prev_id, prev_events)) = &detail.previous else {
-        return view! { <p class="empty" data-role="diff">"First call of this agent: nothing to compare with."</p> }.into_any();
+        return view! {
+            <div data-role="diff">
+                <p class="empty">"First call of this agent: nothing to compare with."</p>
+                <CacheMissNote note=note/>
+            </div>
+        }
+        .into_any();
     };
     let Some(prev_body) = request_body(prev_events) else {
         return view! { <p class="empty">"The previous call has no JSON body."</p> }.into_any();
@@ -41,6 +48,7 @@ pub(super) fn ChangesView(detail: Arc<FlowDetail>) -> impl IntoView {
     view! {
         <div class="diff" data-role="diff">
             <p class="against">{format!("Compared with the previous call of this agent, {}", short(prev_id))}</p>
+            <CacheMissNote note=note/>
             <DiffSummary diff=diff/>
             <div class="messages">{added}</div>
         </div>

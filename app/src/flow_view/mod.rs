@@ -9,6 +9,7 @@
 //! is a module of its own, and so are the copy buttons.
 
 mod actions;
+mod cache;
 mod changes;
 mod message;
 mod request;
@@ -24,6 +25,7 @@ use shared::{Event, EventKind, FlowSummary};
 use crate::format::short;
 use crate::{FlowsUi, OpenUi, SourceUi};
 use actions::FlowActions;
+use cache::{cache_note, CacheMissNote};
 use changes::ChangesView;
 use request::RequestView;
 use response::ResponseView;
@@ -145,6 +147,12 @@ pub fn FlowView(open: OpenUi, flows: FlowsUi, source: SourceUi) -> impl IntoView
         let d = open.detail.get()?;
         (open.selected.get().as_deref() == Some(d.id.as_str())).then_some(d)
     };
+    // Whether, and why, the call missed the cache: once its events (and
+    // the previous call's) are here.
+    let note = Memo::new(move |_| {
+        let d = detail()?;
+        Some(flows.store.with(|s| cache_note(&d, s)))
+    });
     let tabs = [
         (Tab::Request, "request", "Request"),
         (Tab::Response, "response", "Response"),
@@ -169,6 +177,7 @@ pub fn FlowView(open: OpenUi, flows: FlowsUi, source: SourceUi) -> impl IntoView
                 None => view! { <p class="empty">"Select a flow in the list to open it."</p> }.into_any(),
                 Some(s) => view! { <FlowHead summary=s/> }.into_any(),
             }}
+            {move || note.get().map(|n| view! { <CacheMissNote note=n/> })}
             <div class="subtabs" role="tablist">
                 {tabs}
                 <span class="spacer"></span>
@@ -184,7 +193,7 @@ pub fn FlowView(open: OpenUi, flows: FlowsUi, source: SourceUi) -> impl IntoView
                             view! { <ResponseView detail=d/><UsageView summary=s price=price/> }.into_any()
                         }
                         Tab::Timing => view! { <TimingView detail=d summary=s/> }.into_any(),
-                        Tab::Changes => view! { <ChangesView detail=d/> }.into_any(),
+                        Tab::Changes => view! { <ChangesView detail=d note=note.get().unwrap_or_default()/> }.into_any(),
                     },
                     (None, Some(_)) => view! { <p class="empty">"Loading…"</p> }.into_any(),
                     _ => ().into_any(),

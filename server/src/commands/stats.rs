@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use shared::{FlowSummary, ModelTotals, Prices, Totals};
+use shared::{AgentTotals, FlowSummary, ModelTotals, Prices, SessionTotals, Totals};
 
 use crate::cli::StatsArgs;
 use crate::log::index::SessionIndex;
@@ -16,14 +16,16 @@ pub fn run(args: StatsArgs) -> anyhow::Result<()> {
         flows.extend(summarize_file(path)?);
     }
     let totals = Totals::from_flows(&flows, &prices);
+    let sessions = SessionTotals::from_flows(&flows, &prices);
     if args.json {
         let out = JsonOut {
             totals: &totals,
+            sessions: &sessions,
             prices_version: &prices.version,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print!("{}", table(&totals, &prices));
+        print!("{}", table(&totals, &sessions, &prices));
     }
     Ok(())
 }
@@ -40,6 +42,8 @@ fn summarize_file(path: &Path) -> anyhow::Result<Vec<FlowSummary>> {
 struct JsonOut<'a> {
     #[serde(flatten)]
     totals: &'a Totals,
+    /// Per Claude Code session, its agents as a tree.
+    sessions: &'a [SessionTotals],
     prices_version: &'a str,
 }
 
@@ -57,17 +61,63 @@ const HEADINGS: [&str; 11] = [
     "P90",
 ];
 
-fn table(totals: &Totals, prices: &Prices) -> String {
+fn table(totals: &Totals, sessions: &[SessionTotals], prices: &Prices) -> String {
     let mut rows = vec![HEADINGS.map(str::to_owned)];
     for (model, t) in &totals.models {
         rows.push(row(model, t));
     }
     rows.push(row("total", &totals.total));
+    let mut out = aligned(&rows);
+    out.push_str(&agent_table(sessions));
+    out.push_str(&footnotes(totals, prices));
+    out
+}
+
+/// Each session's agents, indented as a tree under the session's total,
+/// with the same columns as the models. Left out when no call named a
+/// Claude Code session or agent: it would repeat the total.
+fn agent_table(sessions: &[SessionTotals]) -> String {
+    if sessions
+        .iter()
+        .all(|s| s.session_id.is_none() && s.subagent_count == 0)
+    {
+        return String::new();
+    }
+    let mut headings = HEADINGS.map(str::to_owned);
+    headings[0] = "SESSION / AGENT".to_owned();
+    let mut rows = vec![headings];
+    for session in sessions {
+        let name = match &session.session_id {
+            Some(id) => format!("session {id}"),
+            None => "no Claude Code session".to_owned(),
+        };
+        rows.push(row(&name, &session.total));
+        // A stack, not recursion: a chain of subagents may be long.
+        let mut stack: Vec<(usize, &AgentTotals)> = vec![(1, &session.main)];
+        while let Some((depth, agent)) = stack.pop() {
+            let name = match &agent.agent_id {
+                None => "main agent".to_owned(),
+                Some(id) => format!("subagent {id}"),
+            };
+            rows.push(row(&format!("{}{name}", "  ".repeat(depth)), &agent.totals));
+            stack.extend(agent.subagents.iter().rev().map(|a| (depth + 1, a)));
+        }
+        if session.subagent_count > 0 {
+            let n = session.subagent_count;
+            let label = format!("  {n} subagent{} together", if n == 1 { "" } else { "s" });
+            rows.push(row(&label, &session.subagents_total));
+        }
+    }
+    format!("\n{}", aligned(&rows))
+}
+
+/// Rows as columns: the first left-aligned, the others right-aligned.
+fn aligned(rows: &[[String; 11]]) -> String {
     let widths: Vec<usize> = (0..HEADINGS.len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    for r in &rows {
+    for r in rows {
         let cells: Vec<String> = r
             .iter()
             .zip(&widths)
@@ -83,7 +133,6 @@ fn table(totals: &Totals, prices: &Prices) -> String {
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
-    out.push_str(&footnotes(totals, prices));
     out
 }
 

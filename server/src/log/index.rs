@@ -406,8 +406,9 @@ impl RequestSkim {
     fn facts(self) -> RequestFacts {
         let header = |name: &str| RequestFacts::header(&self.headers, name);
         RequestFacts {
-            session_id: header("x-claude-code-session-id"),
-            agent_id: header("x-claude-code-agent-id"),
+            session_id: header(shared::SESSION_HEADER),
+            agent_id: header(shared::AGENT_HEADER),
+            parent_agent_id: header(shared::PARENT_AGENT_HEADER),
             model: self.body.model,
             stream: self.body.stream,
             message_count: self.body.messages,
@@ -549,7 +550,8 @@ mod tests {
         json!({
             "ts": "2026-03-29T11:27:07.000001Z", "type": "request", "flow_id": flow,
             "method": "POST", "path": "/v1/messages?beta=true",
-            "headers": {"X-Claude-Code-Session-Id": "s1", "x-claude-code-agent-id": " a1 "},
+            "headers": {"X-Claude-Code-Session-Id": "s1", "x-claude-code-agent-id": " a1 ",
+                        "X-Claude-Code-Parent-Agent-Id": "main-7"},
             "body": {"model": "claude-opus-4-5", "stream": true, "system": "x".repeat(body_bytes),
                      "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}
         })
@@ -577,6 +579,7 @@ mod tests {
             assert_eq!(facts, full);
             assert_eq!(facts.message_count, Some(2));
             assert_eq!(facts.agent_id.as_deref(), Some("a1"));
+            assert_eq!(facts.parent_agent_id.as_deref(), Some("main-7"));
         }
     }
 

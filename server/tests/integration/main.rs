@@ -4,6 +4,7 @@
 
 mod util;
 
+mod agents;
 mod claude_code;
 mod cli;
 mod client_faults;

@@ -218,6 +218,7 @@ fn json_gives_tokens_cost_and_latency_per_model_and_in_total() {
             "models",
             "other_requests",
             "prices_version",
+            "sessions",
             "total",
             "unpriced_models"
         ]

@@ -5,12 +5,14 @@
 //! read the wire through it, so they cannot disagree on what it says.
 
 pub mod blocks;
+pub mod diagnostics;
 pub mod error;
 pub mod message;
 pub mod sse;
 pub mod usage;
 
 pub use blocks::Block;
+pub use diagnostics::ApiCacheMiss;
 pub use error::ApiError;
 pub use message::{describe_stop, AppliedEdit, Cleared, Container, StopDetails, StopReason};
 pub use sse::SseEventName;

@@ -139,6 +139,7 @@ fn a_streamed_text_answer() {
             path: "/v1/messages?beta=true".into(),
             session_id: Some("sess-1".into()),
             agent_id: None,
+            parent_agent_id: None,
             model: Some("claude-sonnet-4-5-20250929".into()),
             message_count: Some(3),
             requested_stream: Some(true),
@@ -151,6 +152,7 @@ fn a_streamed_text_answer() {
             duration_ms: Some(1000.0),
             usage: Some(usage(12, 40, 2000, 100)),
             stop_reason: Some("end_turn".into()),
+            api_cache_miss: None,
             state: FlowState::Complete,
             error: None,
             events: 11,
@@ -534,6 +536,7 @@ fn accept_request_alone_gives_the_request_facts() {
         path: "/v1/messages".into(),
         session_id: Some("s".into()),
         agent_id: None,
+        parent_agent_id: Some("a0".into()),
         model: Some("claude-haiku-4-5".into()),
         stream: Some(true),
         message_count: Some(4),
@@ -577,4 +580,45 @@ fn a_stream_under_an_error_status_fails_even_without_an_error_event() {
         stream_end(20),
     ]);
     assert_eq!((s.state, s.status), (FlowState::Failed, Some(500)));
+}
+
+#[test]
+fn a_subagent_call_keeps_its_parent_and_the_apis_cache_miss_reason() {
+    let mut req = request(messages_body("claude-opus-4-5-20251101", true));
+    if let EventKind::Request(r) = &mut req.kind {
+        r.headers
+            .insert("x-claude-code-agent-id".into(), "agent-7".into());
+        r.headers
+            .insert("X-Claude-Code-Parent-Agent-Id".into(), " agent-1 ".into());
+    }
+    let start = sse(
+        250,
+        "message_start",
+        json!({"type":"message_start","message":{"model":"claude-opus-4-5-20251101",
+            "usage":{"input_tokens":5,"cache_creation_input_tokens":300},
+            "diagnostics":{"cache_miss_reason":{"type":"tools_changed","cache_missed_input_tokens":280}}}}),
+    );
+    let s = summarize(&[req, headers(200, 200, true), start, stream_end(300)]);
+    assert_eq!(s.parent_agent_id.as_deref(), Some("agent-1"));
+    let miss = s.api_cache_miss.clone().unwrap();
+    assert_eq!(
+        (miss.kind.as_str(), miss.cache_missed_input_tokens),
+        ("tools_changed", Some(280))
+    );
+
+    // A whole (non-streamed) message carries it in its body.
+    let s = summarize(&[
+        request(messages_body("claude-haiku-4-5", false)),
+        event(
+            700,
+            json!({"type":"response","status_code":200,"body":{"type":"message","model":"claude-haiku-4-5",
+                "content":[],"usage":{"input_tokens":9,"output_tokens":3},
+                "diagnostics":{"cache_miss_reason":{"type":"previous_message_not_found"}}}}),
+        ),
+    ]);
+    assert_eq!(s.parent_agent_id, None);
+    assert_eq!(
+        s.api_cache_miss.map(|m| m.kind),
+        Some("previous_message_not_found".to_owned())
+    );
 }
