@@ -53,6 +53,11 @@ pub struct Message {
     /// Empty when the message had no string `role`.
     pub role: String,
     pub blocks: Vec<Block>,
+    /// The message's other keys, in order, as sent: per-turn settings such
+    /// as Claude Code's `output_config` (beta per-turn-control), which must
+    /// show rather than vanish.
+    #[serde(default)]
+    pub extra: Vec<(String, Value)>,
 }
 
 impl Conversation {
@@ -188,11 +193,20 @@ fn message(value: &Value) -> Message {
         return Message {
             role: String::new(),
             blocks: vec![Block::other(value)],
+            extra: Vec::new(),
         };
     }
+    let extra = value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| !matches!(key.as_str(), "role" | "content"))
+        .map(|(key, v)| (key.clone(), v.clone()))
+        .collect();
     Message {
         role: string_field(value, "role").unwrap_or_default(),
         blocks: value.get("content").map(content_blocks).unwrap_or_default(),
+        extra,
     }
 }
 

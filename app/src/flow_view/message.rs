@@ -29,6 +29,12 @@ pub(super) fn message_view(index: usize, message: &Message, listed: Listed) -> A
     view! {
         <div class=format!("message role-{}", message.role) data-role=data_role data-index=index>
             <div class="role">{format!("{mark}#{index} {role}")}</div>
+            {message.extra.iter().map(|(key, value)| view! {
+                <div class="turn-setting" data-role="turn-setting">
+                    <span class="label">{key.clone()}</span>
+                    <code>{value.to_string()}</code>
+                </div>
+            }).collect_view()}
             {message.blocks.iter().map(block_view).collect_view()}
         </div>
     }

@@ -23,7 +23,8 @@ fn string_system_and_string_content_become_one_text_block() {
         c.messages,
         vec![Message {
             role: "user".into(),
-            blocks: vec![text("hello", false)]
+            blocks: vec![text("hello", false)],
+            extra: Vec::new(),
         }]
     );
     assert_eq!(c.params.len(), 1);
@@ -344,4 +345,18 @@ fn todays_request_settings_and_deferred_tools_are_read() {
         ["thinking: enabled, budget 4096 tokens"]
     );
     assert!(Conversation::default().settings().describe().is_empty());
+}
+
+#[test]
+fn a_message_keeps_its_per_turn_settings() {
+    // Claude Code 2.1.332 puts output_config on a mid-conversation system message.
+    let c = Conversation::from_request_body(&json!({
+        "messages": [{"role": "system", "content": [{"type": "text", "text": "env"}],
+                      "output_config": {"effort": "medium"}}],
+    }));
+    assert_eq!(c.messages[0].role, "system");
+    assert_eq!(
+        c.messages[0].extra,
+        vec![("output_config".to_owned(), json!({"effort": "medium"}))]
+    );
 }
