@@ -173,6 +173,9 @@ fn subagents_note(sessions: &[SessionTotals]) -> String {
     )
 }
 
+/// Deeper agents than this are drawn at this indent (the tree stays readable).
+const MAX_INDENT: usize = 6;
+
 /// One session's rows: the session, then its agents depth first.
 fn agent_rows(flows: FlowsUi, session: &SessionTotals) -> Vec<AnyView> {
     let name = session
@@ -269,7 +272,9 @@ fn agent_row(flows: FlowsUi, row: AgentRow) -> AnyView {
         <tr data-role="agent-row" data-kind=row.kind data-depth=row.depth
             data-session-id=row.session_id.clone() data-agent-id=agent_id
             class:selected=selected>
-            <th scope="row" style=format!("padding-left: {}em", 0.6 + 1.2 * row.depth as f64)>
+            // Indented by class, not an inline style: the page's CSP allows
+            // only its own stylesheet.
+            <th scope="row" class=format!("depth-{}", row.depth.min(MAX_INDENT))>
                 <button data-role="agent-filter" title=row.title
                     aria-pressed=move || selected.get().to_string() on:click=on_click>{row.name}</button>
             </th>

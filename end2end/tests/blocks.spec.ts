@@ -100,7 +100,7 @@ test('a request that sends today\'s blocks back shows them, its settings, and th
     'effort: high',
     'context management: clear_tool_uses_20250919',
   ]);
-  await expect(view.locator('details.tools summary')).toHaveText('Tools · 2 (1 deferred)');
+  await expect(view.locator('details.tools > summary')).toHaveText('Tools · 2 (1 deferred)');
   await expect(view.locator('[data-role="deferred"]')).toHaveCount(1);
   await expect(view.locator('[data-block="compaction"]')).toContainText('Earlier turns: the user asked for a JSONL parser');
   await expect(view.locator('[data-block="thinking"]')).toHaveText('thinking omitted');
