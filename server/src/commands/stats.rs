@@ -174,6 +174,11 @@ fn footnotes(totals: &Totals, prices: &Prices) -> String {
         for (model, why) in &totals.unpriced_models {
             notes.push(format!("  {model}: {why}"));
         }
+        // What to do about it, since a new model outruns a release.
+        notes.push(
+            "  A price table with their rows can be given with --prices FILE (the shape of shared/prices.json)."
+                .into(),
+        );
     }
     match totals.other_requests {
         0 => {}

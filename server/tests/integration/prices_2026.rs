@@ -273,7 +273,7 @@ fn a_session_of_todays_models_sums_per_model_and_names_the_unpriced_one() {
     assert_eq!(v["total"]["unpriced_requests"], 1);
     assert_eq!(
         v["unpriced_models"],
-        json!({"claude-fable-5-2": "no price for claude-fable-5-2"})
+        json!({"claude-fable-5-2": "the price table has no row for claude-fable-5-2"})
     );
     // The token counts read from today's usage fields: 8,000 writes of
     // which 5,000 1-hour ones are in the API's own total.
@@ -302,8 +302,12 @@ fn a_session_of_todays_models_sums_per_model_and_names_the_unpriced_one() {
         "{text}"
     );
     assert!(
-        text.contains("  claude-fable-5-2: no price for claude-fable-5-2\n"),
+        text.contains("  claude-fable-5-2: the price table has no row for claude-fable-5-2\n"),
         "{text}"
+    );
+    assert!(
+        text.contains("can be given with --prices FILE"),
+        "the note says what to do: {text}"
     );
 }
 

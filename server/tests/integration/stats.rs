@@ -338,7 +338,7 @@ fn an_unknown_model_makes_the_cost_unknown_but_says_what_is_known() {
     assert_eq!(v["total"]["unpriced_requests"], 1);
     assert_eq!(
         v["unpriced_models"],
-        json!({"claude-opus-9": "no price for claude-opus-9"})
+        json!({"claude-opus-9": "the price table has no row for claude-opus-9"})
     );
 
     let text = stdout(&stats(&[&log], &[]));
@@ -355,7 +355,7 @@ fn an_unknown_model_makes_the_cost_unknown_but_says_what_is_known() {
     );
     assert!(text.contains("$0.0197"), "{text}");
     assert!(
-        text.contains("  claude-opus-9: no price for claude-opus-9\n"),
+        text.contains("  claude-opus-9: the price table has no row for claude-opus-9\n"),
         "{text}"
     );
 }

@@ -19,7 +19,7 @@ const PER_MILLION: f64 = 1_000_000.0;
 pub enum Unpriced {
     #[error("the call names no model")]
     NoModel,
-    #[error("no price for {0}")]
+    #[error("the price table has no row for {0}")]
     UnknownModel(String),
     #[error("no price for {family} on {day}")]
     NotYet { family: String, day: NaiveDate },

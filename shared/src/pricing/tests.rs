@@ -640,7 +640,7 @@ fn every_reason_for_no_price_reads_as_a_sentence() {
         (Unpriced::NoModel, "the call names no model"),
         (
             Unpriced::UnknownModel("claude-x".into()),
-            "no price for claude-x",
+            "the price table has no row for claude-x",
         ),
         (
             Unpriced::NoFastRate("claude-opus-4-7".into()),

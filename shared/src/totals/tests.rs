@@ -96,13 +96,13 @@ fn one_unpriced_call_makes_the_cost_unknown_not_partial() {
             ),
             (
                 "claude-opus-9".to_owned(),
-                "no price for claude-opus-9".to_owned()
+                "the price table has no row for claude-opus-9".to_owned()
             ),
         ])
     );
     assert_eq!(
         json["unpriced_models"]["claude-opus-9"],
-        "no price for claude-opus-9"
+        "the price table has no row for claude-opus-9"
     );
 }
 
