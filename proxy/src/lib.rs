@@ -12,6 +12,7 @@ mod recorder;
 mod redact;
 mod shutdown;
 pub mod sse;
+pub mod tls;
 mod upstream;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -80,7 +81,7 @@ pub struct Proxy {
 impl Proxy {
     /// Builds the proxy and starts its recorder, which hands every event to `sink`.
     pub fn new(config: ProxyConfig, sink: impl EventSink) -> Result<Arc<Self>, ProxyError> {
-        let client = reqwest::Client::builder()
+        let client = tls::client_builder()
             // No timeout on the whole exchange: a long generation must be able
             // to outlast any limit of ours; Claude Code has its own.
             .connect_timeout(Duration::from_secs(30))

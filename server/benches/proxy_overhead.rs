@@ -22,6 +22,7 @@ const EVENTS_PER_STREAM: u64 = 10_000;
 const THROUGHPUT_RUNS: usize = 5;
 
 fn client() -> reqwest::Client {
+    testkit::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .tcp_nodelay(true)

@@ -12,9 +12,19 @@ pub use binary::{ended_events, TraceClaude, Viewer};
 /// An HTTP client for tests: straight to 127.0.0.1, never through a proxy
 /// the environment may name.
 pub fn client() -> reqwest::Client {
+    install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .build()
         .expect("a default reqwest client builds")
 }
 pub use mock::MockUpstream;
+
+/// reqwest is built without a TLS provider (the proxy picks ring, see
+/// `proxy::tls`); a test process installs the same one before its first client.
+pub fn install_crypto_provider() {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -41,7 +41,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     // A report is one session; its app comes from the built site.
     let report = match (format, args.files.as_slice()) {
         (Format::Html, [_]) => Some((
-            html::App::from_site(&site::options()?)?,
+            html::App::from_site(&site::Site::locate()?)?,
             crate::prices::load(args.prices.as_deref())?,
         )),
         (Format::Html, _) => anyhow::bail!("--html makes a report of one session log at a time"),

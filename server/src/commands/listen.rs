@@ -51,13 +51,13 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         redacted: !args.no_redact,
         log_health: None,
     });
-    let site = site::options()?;
+    let site = site::Site::locate()?;
     let catalog = Catalog::new(Source::Directory {
         dir: args.sessions_dir.clone(),
         live: hub.session_name().to_owned(),
     });
-    let state = web::WebState::new(Some(hub), catalog, prices, web_addr, session, site.clone());
-    let app = web::router(state, site);
+    let state = web::WebState::new(Some(hub), catalog, prices, web_addr, session, site);
+    let app = web::router(state);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(web_listener, app).await {
             eprintln!("trace_claude: the web server stopped: {e}");

@@ -29,14 +29,18 @@ pub fn exec(command: Vec<OsString>) -> anyhow::Result<()> {
         } else {
             format!(" --port {port}")
         };
+        // bin/trace_claude names itself so; an installed binary is on PATH.
+        let listen =
+            std::env::var("TRACE_CLAUDE_COMMAND").unwrap_or_else(|_| "trace_claude".into());
         anyhow::bail!(
-            "nothing is listening on {addr}: start the proxy first with `./bin/trace_claude listen{flag}`"
+            "nothing is listening on {addr}: start the proxy first with `{listen} listen{flag}`"
         );
     }
     let (program, args) = command.split_first().context("no command given")?;
     let err = Command::new(program)
         .args(args)
         .env("ANTHROPIC_BASE_URL", format!("http://{addr}"))
+        .env_remove("TRACE_CLAUDE_COMMAND")
         .exec();
     Err(err).with_context(|| format!("cannot run {}", program.to_string_lossy()))
 }

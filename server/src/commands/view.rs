@@ -41,9 +41,9 @@ pub async fn view(args: ViewArgs) -> anyhow::Result<()> {
     let session = shared::api::ServerInfo::View {
         files: files.clone(),
     };
-    let site = site::options()?;
-    let state = web::WebState::new(None, catalog, prices, addr, session, site.clone());
-    let app = web::router(state, site);
+    let site = site::Site::locate()?;
+    let state = web::WebState::new(None, catalog, prices, addr, session, site);
+    let app = web::router(state);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("trace_claude: the web server stopped: {e}");

@@ -9,18 +9,17 @@
 //! forbids every network request.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context;
 use base64::Engine;
 use flate2::write::GzEncoder;
-use leptos::config::LeptosOptions;
 use sha2::{Digest, Sha256};
 use shared::api::FlowList;
 use shared::Prices;
 
 use crate::export::Filters;
 use crate::log::index::SessionIndex;
+use crate::web::site::Site;
 
 /// The built app a report embeds: read once, used for every report.
 pub struct App {
@@ -30,23 +29,12 @@ pub struct App {
 }
 
 impl App {
-    /// The app as `cargo leptos build` left it in the site directory.
-    pub fn from_site(site: &LeptosOptions) -> anyhow::Result<App> {
-        let pkg = PathBuf::from(&*site.site_root).join(&*site.site_pkg_dir);
-        let name = &site.output_name;
-        let read = |file: PathBuf| {
-            std::fs::read(&file).with_context(|| {
-                format!(
-                    "the web UI is not built ({} is missing); run ./bin/trace_claude, which builds it",
-                    file.display()
-                )
-            })
-        };
+    /// The app as the site holds it (embedded in the binary, or on disk).
+    pub fn from_site(site: &Site) -> anyhow::Result<App> {
         Ok(App {
-            glue_js: read(pkg.join(format!("{name}.js")))?,
-            wasm: read(pkg.join(format!("{name}.wasm")))
-                .or_else(|_| read(pkg.join(format!("{name}_bg.wasm"))))?,
-            css: String::from_utf8_lossy(&read(pkg.join(format!("{name}.css")))?).into_owned(),
+            glue_js: site.read(&site.pkg_path("js"))?.into_owned(),
+            wasm: site.read(&site.pkg_path("wasm"))?.into_owned(),
+            css: String::from_utf8_lossy(&site.read(&site.pkg_path("css"))?).into_owned(),
         })
     }
 }

@@ -34,7 +34,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::api::ServerInfo;
 
@@ -49,8 +48,8 @@ pub struct WebState {
     /// The price table, sent to the browser to price flows with.
     prices: Arc<shared::Prices>,
     session: Arc<ServerInfo>,
-    /// Where the built UI is: reports embed it.
-    site: Arc<LeptosOptions>,
+    /// The built UI: pages load it, reports embed it.
+    site: Arc<site::Site>,
     /// `Host` values this server answers to; anything else is refused, which
     /// defeats DNS rebinding.
     allowed_hosts: Arc<[String]>,
@@ -63,7 +62,7 @@ impl WebState {
         prices: shared::Prices,
         web_addr: SocketAddr,
         session: ServerInfo,
-        site: LeptosOptions,
+        site: site::Site,
     ) -> Self {
         let port = web_addr.port();
         let mut allowed_hosts = vec![
@@ -85,7 +84,7 @@ impl WebState {
     }
 }
 
-pub fn router(state: WebState, site: LeptosOptions) -> Router {
+pub fn router(state: WebState) -> Router {
     let api = Router::new()
         .route("/api/events", get(events::events))
         .route("/api/events/stream", get(events::event_stream))
@@ -99,14 +98,16 @@ pub fn router(state: WebState, site: LeptosOptions) -> Router {
         .route("/api/export/jsonl", get(export::jsonl))
         .route("/api/export/html", get(export::html))
         .with_state(state.clone());
+    let options = state.site.options.clone();
+    let site = state.site.clone();
     let ui = Router::new()
-        .leptos_routes(&site, generate_route_list(app::App), {
-            let site = site.clone();
-            move || app::shell(site.clone())
+        .leptos_routes(&options, generate_route_list(app::App), {
+            let options = options.clone();
+            move || app::shell(options.clone())
         })
-        // The site's files (/pkg/…, the favicon); anything else gets the 404 page.
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
-        .with_state(site);
+        // The site's files (/pkg/…, the favicon); anything else is a 404.
+        .fallback(move |request| site.clone().serve(request))
+        .with_state(options);
     api.merge(ui)
         .layer(middleware::from_fn_with_state(state, guard))
 }

@@ -18,6 +18,8 @@ mod proxy_faults;
 mod proxy_flows;
 mod secrets;
 mod shutdown;
+mod site;
 mod stats;
+mod tls_upstream;
 mod todays_blocks;
 mod upstream_faults;

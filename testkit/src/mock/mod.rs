@@ -15,6 +15,7 @@ mod claude_like;
 pub mod scenarios;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
@@ -83,6 +84,8 @@ impl MockState {
 pub struct MockUpstream {
     pub addr: SocketAddr,
     pub state: Arc<MockState>,
+    /// Set when the mock speaks HTTPS ([`MockUpstream::start_tls`]).
+    pub tls: Option<tls::TestCa>,
     task: JoinHandle<()>,
 }
 
@@ -103,27 +106,65 @@ impl MockUpstream {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(MockState::default());
-        let task = tokio::spawn(serve(listener, Arc::clone(&state)));
-        Ok(MockUpstream { addr, state, task })
+        let task = tokio::spawn(serve(listener, Arc::clone(&state), None));
+        Ok(MockUpstream {
+            addr,
+            state,
+            tls: None,
+            task,
+        })
+    }
+
+    /// Starts the mock speaking HTTPS on a free port of 127.0.0.1, with a
+    /// certificate for `localhost` and `127.0.0.1` signed by a test CA made
+    /// for this mock alone (its PEM file: `self.tls`).
+    pub async fn start_tls() -> anyhow::Result<Self> {
+        let (ca, acceptor) = tls::TestCa::new(&["localhost", "127.0.0.1"])?;
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(MockState::default());
+        let task = tokio::spawn(serve(listener, Arc::clone(&state), Some(acceptor)));
+        Ok(MockUpstream {
+            addr,
+            state,
+            tls: Some(ca),
+            task,
+        })
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<MockState>) {
+async fn serve(
+    listener: TcpListener,
+    state: Arc<MockState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     while let Ok((stream, _)) = listener.accept().await {
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| respond(Arc::clone(&state), req));
             // More generous than the proxy, so that tests meet the proxy's limits.
-            let _ = hyper::server::conn::http1::Builder::new()
+            let http = hyper::server::conn::http1::Builder::new()
                 .max_headers(1000)
                 .max_buf_size(4 << 20)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+                .clone();
+            match tls {
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+                Some(acceptor) => {
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+            }
         });
     }
 }
