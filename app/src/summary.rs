@@ -18,6 +18,7 @@ pub fn badge_for_type(type_name: &str) -> &'static str {
         "sse" => "SSE",
         "response" => "RES",
         "stream_end" => "END",
+        "tunnel" => "TUN",
         _ => "ERR",
     }
 }
@@ -26,7 +27,12 @@ pub fn badge_for_type(type_name: &str) -> &'static str {
 pub fn summary(kind: &EventKind) -> String {
     let text = match kind {
         EventKind::Request(r) => {
-            let mut s = format!("{} {}", r.method, r.path);
+            let mut s = match &r.host {
+                Some(host) if r.mode == Some(shared::CaptureMode::Forward) => {
+                    format!("{} {host}{}", r.method, r.path)
+                }
+                _ => format!("{} {}", r.method, r.path),
+            };
             if let Some(body) = r.body.as_json() {
                 if let Some(model) = body["model"].as_str() {
                     s.push(' ');
@@ -58,6 +64,17 @@ pub fn summary(kind: &EventKind) -> String {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             format!("{stage}: {}", e.message)
+        }
+        EventKind::Tunnel(t) => {
+            let mut s = format!(
+                "CONNECT {}:{} tunnelled, {} B up, {} B down",
+                t.host, t.port, t.bytes_up, t.bytes_down
+            );
+            if let Some(error) = &t.error {
+                s.push_str(": ");
+                s.push_str(error);
+            }
+            s
         }
     };
     truncate(&text, MAX_SUMMARY_CHARS)

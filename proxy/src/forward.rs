@@ -13,12 +13,12 @@ use futures_util::Stream;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
-use shared::{ErrorStage, FlowId, Timestamp};
+use shared::{CaptureMode, ErrorStage, FlowId, Timestamp};
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 use crate::recorder::{Backlog, Message, Observation, ObservationSender};
 use crate::shutdown::cut_response;
-use crate::Proxy;
+use crate::{Proxy, Upstream};
 
 pub(crate) type ProxyBody = Either<Full<Bytes>, StreamBody<RecordingStream>>;
 
@@ -30,6 +30,8 @@ const HOP_BY_HOP: &[&str] = &[
     "transfer-encoding",
     "upgrade",
     "proxy-authenticate",
+    // The forward proxy's token: for this proxy, never for the host.
+    "proxy-authorization",
     "keep-alive",
     "proxy-connection",
 ];
@@ -66,10 +68,31 @@ impl FlowReporter {
     }
 }
 
+/// Where a request goes, and how it is labelled in the log.
+pub(crate) struct Destination {
+    /// The base URL request paths are appended to.
+    pub upstream: Upstream,
+    /// The `Host` the request carries there: the log's `host`.
+    pub host: Arc<str>,
+    pub mode: CaptureMode,
+}
+
+impl Destination {
+    pub fn new(upstream: Upstream, mode: CaptureMode) -> Self {
+        Destination {
+            host: upstream.authority().into(),
+            upstream,
+            mode,
+        }
+    }
+}
+
 impl Proxy {
-    pub(crate) async fn handle(
+    /// Forwards one request to `destination`, recording it as a flow.
+    pub(crate) async fn forward(
         self: Arc<Self>,
         req: hyper::Request<Incoming>,
+        destination: Arc<Destination>,
     ) -> Result<hyper::Response<ProxyBody>, Infallible> {
         let reporter = FlowReporter {
             flow: FlowId::random(),
@@ -106,16 +129,30 @@ impl Proxy {
                         format!("trace_claude: cannot read the request body: {e}"),
                     ),
                 };
-                self.report_request(&reporter, &parts.method, &path, &headers, Bytes::new());
+                self.report_request(
+                    &reporter,
+                    &destination,
+                    &parts.method,
+                    &path,
+                    &headers,
+                    Bytes::new(),
+                );
                 reporter.failed(ErrorStage::Request, message.clone(), Some(status));
                 return Ok(error_response(status, kind, &message));
             }
         };
-        self.report_request(&reporter, &parts.method, &path, &headers, body.clone());
+        self.report_request(
+            &reporter,
+            &destination,
+            &parts.method,
+            &path,
+            &headers,
+            body.clone(),
+        );
 
         let upstream_request = self
             .client
-            .request(parts.method, self.config.upstream.url_for(&path))
+            .request(parts.method, destination.upstream.url_for(&path))
             .headers(headers)
             .body(body);
         let sent = tokio::select! {
@@ -134,7 +171,7 @@ impl Proxy {
                 // goes into the log and the UI.
                 let message = format!(
                     "trace_claude could not reach the upstream {}: {}",
-                    self.config.upstream.as_str(),
+                    destination.upstream.as_str(),
                     error_chain(&e.without_url())
                 );
                 reporter.failed(ErrorStage::Upstream, message.clone(), Some(502));
@@ -194,6 +231,7 @@ impl Proxy {
     fn report_request(
         &self,
         reporter: &FlowReporter,
+        destination: &Destination,
         method: &http::Method,
         path: &str,
         headers: &HeaderMap,
@@ -202,6 +240,8 @@ impl Proxy {
         reporter.report(Observation::Request {
             method: method.clone(),
             path: path.to_owned(),
+            host: Arc::clone(&destination.host),
+            mode: destination.mode,
             headers: headers.clone(),
             body,
         });
@@ -227,7 +267,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// An error and its causes on one line: reqwest's top-level message alone
 /// ("error sending request") does not say what went wrong.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
@@ -242,7 +282,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// An Anthropic-shaped error, so that Claude Code reports it like the API's own.
-fn error_response(status: u16, kind: &str, message: &str) -> hyper::Response<ProxyBody> {
+pub(crate) fn error_response(status: u16, kind: &str, message: &str) -> hyper::Response<ProxyBody> {
     let body = shared::ApiError::new(kind, message).to_json();
     let mut response = hyper::Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
     *response.status_mut() =

@@ -1,18 +1,25 @@
-//! The recording reverse proxy.
+//! The recording proxy.
 //!
-//! Clients speak plain HTTP/1.1 to it; it forwards every request to the
-//! upstream (HTTPS with verified certificates, or plain HTTP) and streams the
-//! response back chunk by chunk. Beside the forwarding it reports what it saw
-//! to the recorder thread, which produces [`shared::Event`]s for the caller to
-//! log and publish.
+//! Clients speak plain HTTP/1.1 to it, in one of two ways (`connect.rs`):
+//! as if it were the API (reverse mode, `ANTHROPIC_BASE_URL`), or through it
+//! (forward mode, `HTTPS_PROXY`: a `CONNECT` it decrypts with its own CA
+//! for intercepted hosts, or tunnels untouched). It forwards every request
+//! (HTTPS with verified certificates, or plain HTTP) and streams the response
+//! back chunk by chunk. Beside the forwarding it reports what it saw to the
+//! recorder thread, which produces [`shared::Event`]s for the caller to log
+//! and publish.
 
+mod connect;
 mod decode;
 mod forward;
+pub mod mitm;
 mod recorder;
 mod redact;
+pub mod resolve;
 mod shutdown;
 pub mod sse;
 pub mod tls;
+mod tunnel;
 mod upstream;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,10 +45,43 @@ pub const MAX_REQUEST_HEAD_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
+    /// Where reverse-mode requests go.
     pub upstream: Upstream,
     /// Redact credential headers and query parameters in the events.
     pub redact: bool,
     pub max_request_body: usize,
+    /// Forward capture (`CONNECT`, absolute URIs); refused when `None`.
+    pub forward: Option<ForwardConfig>,
+    /// `--resolve` overrides, for every connection the proxy makes.
+    pub resolve: Vec<resolve::Resolve>,
+    /// Extra trusted roots for upstream TLS (`--upstream-ca`), PEM.
+    pub upstream_ca: Vec<Vec<u8>>,
+}
+
+/// What forward capture needs.
+#[derive(Clone)]
+pub struct ForwardConfig {
+    /// Clients must present it (`Proxy-Authorization`): no other local
+    /// program may use the proxy as a way into the user's accounts.
+    pub token: String,
+    /// Signs the certificates of intercepted hosts.
+    pub authority: Arc<mitm::Authority>,
+    /// Decrypted and recorded; every other host is tunnelled.
+    pub intercept: Vec<String>,
+}
+
+impl std::fmt::Debug for ForwardConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForwardConfig")
+            .field("intercept", &self.intercept)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ForwardConfig {
+    pub fn intercepts(&self, host: &str) -> bool {
+        self.intercept.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +90,8 @@ pub enum ProxyError {
     Client(#[from] reqwest::Error),
     #[error("cannot start the recorder thread: {0}")]
     Recorder(#[from] std::io::Error),
+    #[error("--upstream-ca: {0}")]
+    UpstreamCa(String),
 }
 
 /// What an ordered shutdown could not finish in time.
@@ -67,6 +109,8 @@ pub enum ShutdownError {
 
 pub struct Proxy {
     config: ProxyConfig,
+    /// Reverse mode's destination, made once.
+    reverse: Arc<forward::Destination>,
     client: reqwest::Client,
     observations: recorder::ObservationSender,
     backlog: recorder::Backlog,
@@ -81,23 +125,41 @@ pub struct Proxy {
 impl Proxy {
     /// Builds the proxy and starts its recorder, which hands every event to `sink`.
     pub fn new(config: ProxyConfig, sink: impl EventSink) -> Result<Arc<Self>, ProxyError> {
-        let client = tls::client_builder()
+        let mut builder = tls::client_builder()
             // No timeout on the whole exchange: a long generation must be able
             // to outlast any limit of ours; Claude Code has its own.
             .connect_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
+            // The environment's proxy settings are for the client, not us.
+            .no_proxy();
+        for r in &config.resolve {
+            // reqwest keeps the URL's port, as curl's --resolve does.
+            builder = builder.resolve(&r.host, std::net::SocketAddr::new(r.addr, r.port));
+        }
+        for pem in &config.upstream_ca {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ProxyError::UpstreamCa(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ProxyError::UpstreamCa("no certificate in the file".into()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder.build()?;
         let backlog = recorder::Backlog::new();
         let settings = recorder::Settings {
             redact: config.redact,
-            upstream_host: config.upstream.authority().to_owned(),
         };
         let (observations, recorder) =
             recorder::spawn(sink, settings, Arc::clone(backlog.semaphore()))?;
         let (running, all_done) = shutdown::completion();
+        let reverse = Arc::new(forward::Destination::new(
+            config.upstream.clone(),
+            shared::CaptureMode::Reverse,
+        ));
         Ok(Arc::new(Proxy {
             config,
+            reverse,
             client,
             observations,
             backlog,
@@ -148,7 +210,7 @@ impl Proxy {
                 accepted = listener.accept() => accepted,
                 () = self.stopper.signal().stopped() => return,
             };
-            let (stream, _) = match accepted {
+            let (stream, _peer) = match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
                     // Usually out of file descriptors: wait rather than spin.
@@ -158,15 +220,21 @@ impl Proxy {
                 }
             };
             let _ = stream.set_nodelay(true);
+            let local = stream.local_addr().ok();
             let proxy = Arc::clone(&self);
             let running = running.clone();
             let stop = self.stopper.signal();
             tokio::spawn(async move {
-                let service = service_fn(move |req| Arc::clone(&proxy).handle(req));
+                let service = {
+                    let running = running.clone();
+                    service_fn(move |req| Arc::clone(&proxy).handle(req, local, running.clone()))
+                };
                 let connection = hyper::server::conn::http1::Builder::new()
                     .max_headers(MAX_REQUEST_HEADERS)
                     .max_buf_size(MAX_REQUEST_HEAD_BYTES)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(TokioIo::new(stream), service)
+                    // CONNECT hands the connection over to a tunnel.
+                    .with_upgrades();
                 tokio::pin!(connection);
                 // A connection error is the client's business (it went away,
                 // or spoke garbage); the flow, if any, has logged it.

@@ -5,13 +5,13 @@
 //! rather than in front of it. One thread for all flows keeps the events in the
 //! exact order the proxy saw them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use bytes::Bytes;
 use serde_json::Value;
 use shared::{
-    Body, ErrorStage, Event, EventKind, FlowError, FlowId, Request, Response, ResponseHeaders,
-    SseEvent, StreamEnd, Timestamp,
+    Body, CaptureMode, Category, ErrorStage, Event, EventKind, FlowError, FlowId, Request,
+    Response, ResponseHeaders, SseEvent, StreamEnd, Timestamp, Tunnel,
 };
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -27,8 +27,20 @@ pub(crate) enum Observation {
     Request {
         method: http::Method,
         path: String,
+        /// The `Host` the request carries upstream (`host[:port]`).
+        host: Arc<str>,
+        mode: CaptureMode,
         headers: http::HeaderMap,
         body: Bytes,
+    },
+    /// A tunnel closed (or could not be opened).
+    Tunnel {
+        host: String,
+        port: u16,
+        bytes_up: u64,
+        bytes_down: u64,
+        started: Timestamp,
+        error: Option<String>,
     },
     ResponseHead {
         status: u16,
@@ -121,10 +133,8 @@ impl Backlog {
 
 /// How observations become log lines.
 pub(crate) struct Settings {
-    /// Redact credentials in headers and query strings.
+    /// Redact credentials in headers, query strings and sign-in bodies.
     pub redact: bool,
-    /// The `Host` requests carry upstream, which the log shows.
-    pub upstream_host: String,
 }
 
 /// Starts the recorder thread; it ends at [`Message::Stop`], or when every
@@ -140,6 +150,7 @@ pub(crate) fn spawn<S: EventSink>(
         .spawn(move || {
             let mut recorder = Recorder {
                 flows: HashMap::new(),
+                sensitive: HashSet::new(),
                 sink,
                 scratch: Vec::new(),
                 settings,
@@ -172,6 +183,9 @@ pub(crate) fn spawn<S: EventSink>(
 
 struct Recorder<S> {
     flows: HashMap<FlowId, FlowState>,
+    /// Flows whose response body may hold OAuth tokens (sign-in, account):
+    /// its JSON is redacted like headers are. Until the flow ends.
+    sensitive: HashSet<FlowId>,
     sink: S,
     scratch: Vec<RawSseEvent>,
     settings: Settings,
@@ -211,13 +225,27 @@ impl<S: EventSink> Recorder<S> {
             Observation::Request {
                 method,
                 path,
+                host,
+                mode,
                 headers,
                 body,
             } => {
                 let redact = self.settings.redact;
                 let mut logged = redact::log_headers(&headers, redact);
                 // Log the Host the upstream receives, not the proxy's own.
-                logged.shift_insert(0, "host".to_owned(), self.settings.upstream_host.clone());
+                logged.shift_insert(0, "host".to_owned(), host.to_string());
+                let mut body = Body::from_bytes(&body);
+                // Sign-in and account calls carry OAuth tokens in their bodies;
+                // a model's request is left as sent (it is the user's own text).
+                let category = Category::of(Some(&host), &path);
+                if redact && !matches!(category, Category::Inference | Category::TokenCounting) {
+                    if let Body::Json(value) = &mut body {
+                        shared::secrets::redact_json_credentials(value);
+                    }
+                }
+                if redact && category != Category::Inference {
+                    self.sensitive.insert(flow.clone());
+                }
                 self.emit(
                     ts,
                     EventKind::Request(Request {
@@ -228,11 +256,33 @@ impl<S: EventSink> Recorder<S> {
                         } else {
                             path
                         },
+                        host: Some(host.to_string()),
+                        mode: Some(mode),
                         headers: logged,
-                        body: Body::from_bytes(&body),
+                        body,
                     }),
                 )
             }
+            Observation::Tunnel {
+                host,
+                port,
+                bytes_up,
+                bytes_down,
+                started,
+                error,
+            } => self.emit(
+                ts,
+                EventKind::Tunnel(Tunnel {
+                    flow_id: flow,
+                    host,
+                    port,
+                    bytes_up,
+                    bytes_down,
+                    started,
+                    ended: ts,
+                    error,
+                }),
+            ),
             Observation::ResponseHead {
                 status,
                 headers,
@@ -280,6 +330,7 @@ impl<S: EventSink> Recorder<S> {
             }
             Observation::End => {
                 let Some(mut state) = self.flows.remove(&flow) else {
+                    self.sensitive.remove(&flow);
                     return;
                 };
                 let mut tail = Vec::new();
@@ -294,6 +345,7 @@ impl<S: EventSink> Recorder<S> {
                 }
                 match state.body {
                     BodyState::Stream(mut parser) => {
+                        self.sensitive.remove(&flow);
                         parser.push(&tail, &mut self.scratch);
                         parser.finish(&mut self.scratch);
                         self.emit_sse(&flow, ts);
@@ -301,12 +353,18 @@ impl<S: EventSink> Recorder<S> {
                     }
                     BodyState::Whole(mut body, mut cut) => {
                         cut += keep_within(&mut body, &tail, MAX_WHOLE_BODY);
+                        let mut logged = Body::from_bytes(&body);
+                        if self.sensitive.remove(&flow) {
+                            if let Body::Json(value) = &mut logged {
+                                shared::secrets::redact_json_credentials(value);
+                            }
+                        }
                         self.emit(
                             ts,
                             EventKind::Response(Response {
                                 flow_id: flow.clone(),
                                 status_code: state.status,
-                                body: Body::from_bytes(&body),
+                                body: logged,
                             }),
                         );
                         if cut > 0 {
@@ -324,6 +382,7 @@ impl<S: EventSink> Recorder<S> {
                 message,
                 status_code,
             } => {
+                self.sensitive.remove(&flow);
                 if let Some(state) = self.flows.remove(&flow) {
                     // Events already complete were emitted as they came; a
                     // half-framed one is what the client saw last, so keep it.

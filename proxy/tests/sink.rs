@@ -45,6 +45,9 @@ impl Running {
             upstream: Upstream::parse(upstream).unwrap(),
             redact,
             max_request_body: DEFAULT_MAX_REQUEST_BODY,
+            forward: None,
+            resolve: Vec::new(),
+            upstream_ca: Vec::new(),
         };
         let proxy = Proxy::new(config, Collect(Arc::clone(&events))).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

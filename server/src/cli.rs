@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Start the recording proxy and the web UI, writing a new session log
     Listen(ListenArgs),
-    /// Run a command with ANTHROPIC_BASE_URL pointing at the proxy
+    /// Run a command with ANTHROPIC_BASE_URL (or, with --mitm, HTTPS_PROXY) pointing at the proxy
     Run(RunArgs),
     /// Serve the web UI over saved session logs, without a proxy
     View(ViewArgs),
@@ -66,6 +66,16 @@ pub struct ListenArgs {
     /// Address both servers bind to; anything but loopback exposes your traffic
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Forward capture: also decrypt and record HOST (an HTTP MCP server, a
+    /// gateway), besides Anthropic's own hosts; repeatable
+    #[arg(long, value_name = "HOST")]
+    pub intercept: Vec<String>,
+    /// An extra trusted root certificate (PEM) for upstream TLS; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Vec<PathBuf>,
+    /// Send connections to HOST:PORT to ADDR instead (curl's syntax); repeatable
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<proxy::resolve::Resolve>,
     #[command(flatten)]
     pub prices: PricesArg,
 }
@@ -144,6 +154,10 @@ impl ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Through the proxy as HTTPS_PROXY instead, trusting its CA: every call
+    /// on every host is seen, and Claude Code behaves as it does direct
+    #[arg(long)]
+    pub mitm: bool,
     /// The command and its arguments, passed through untouched
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<OsString>,

@@ -27,4 +27,5 @@ pub mod commands;
 pub mod export;
 pub mod log;
 pub mod prices;
+pub mod state;
 pub mod web;

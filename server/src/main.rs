@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         cli::Command::Listen(args) => commands::listen::ignore_file_size_signal()
             .map_err(|e| anyhow::Error::from(e).context("cannot ignore SIGXFSZ"))
             .and_then(|()| in_runtime(commands::listen::listen(args))),
-        cli::Command::Run(args) => commands::run::exec(args.command),
+        cli::Command::Run(args) => commands::run::exec(args.mitm, args.command),
         cli::Command::View(args) => in_runtime(commands::view::view(args)),
         cli::Command::Stats(args) => commands::stats::run(args),
         cli::Command::Export(args) => commands::export::run(args),

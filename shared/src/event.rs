@@ -65,6 +65,7 @@ pub enum EventKind {
     Response(Response),
     StreamEnd(StreamEnd),
     Error(FlowError),
+    Tunnel(Tunnel),
 }
 
 /// The request as sent upstream.
@@ -74,8 +75,44 @@ pub struct Request {
     pub method: String,
     /// Path with query string, as the client asked for it.
     pub path: String,
+    /// The host the request went to (`api.anthropic.com`, or whatever the
+    /// upstream is); absent in logs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// How the client reached the proxy; absent in older logs (reverse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<CaptureMode>,
     pub headers: Headers,
     pub body: Body,
+}
+
+/// How a request reached the proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureMode {
+    /// Sent to the proxy as if it were the API (`ANTHROPIC_BASE_URL`).
+    Reverse,
+    /// Sent through the proxy (`HTTPS_PROXY`), decrypted and recorded.
+    Forward,
+}
+
+/// A `CONNECT` passed through without decrypting it, logged when it closed:
+/// the user still sees that the call happened, to whom and how much went
+/// each way, though not what it said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tunnel {
+    pub flow_id: FlowId,
+    pub host: String,
+    pub port: u16,
+    /// Bytes from the client to the host, and back.
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    /// When the tunnel was opened and closed.
+    pub started: Timestamp,
+    pub ended: Timestamp,
+    /// Why the tunnel could not be opened or ended abnormally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +184,7 @@ impl EventKind {
             EventKind::Response(e) => &e.flow_id,
             EventKind::StreamEnd(e) => &e.flow_id,
             EventKind::Error(e) => &e.flow_id,
+            EventKind::Tunnel(e) => &e.flow_id,
         }
     }
 
@@ -159,6 +197,7 @@ impl EventKind {
             EventKind::Response(_) => "response",
             EventKind::StreamEnd(_) => "stream_end",
             EventKind::Error(_) => "error",
+            EventKind::Tunnel(_) => "tunnel",
         }
     }
 }
@@ -228,6 +267,8 @@ mod tests {
                 flow_id: flow.clone(),
                 method: "POST".into(),
                 path: "/v1/messages?beta=true".into(),
+                host: Some("api.anthropic.com".into()),
+                mode: Some(CaptureMode::Forward),
                 headers: headers.clone(),
                 body: Body::Json(serde_json::json!({"model":"m","messages":[]})),
             }),
@@ -257,6 +298,16 @@ mod tests {
                 message: "connection reset".into(),
                 status_code: Some(502),
             }),
+            EventKind::Tunnel(Tunnel {
+                flow_id: flow.clone(),
+                host: "statsig.anthropic.com".into(),
+                port: 443,
+                bytes_up: 1200,
+                bytes_down: 5400,
+                started: Timestamp::now(),
+                ended: Timestamp::now(),
+                error: None,
+            }),
         ];
         for kind in kinds {
             let event = Event::new(kind);
@@ -267,6 +318,18 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(&line).unwrap();
             assert_eq!(value["type"], event.kind.type_name());
         }
+    }
+
+    #[test]
+    fn a_request_line_of_an_older_log_reads_without_host_or_mode() {
+        let line = r#"{"ts":"2026-03-29T11:27:07.000001Z","type":"request","flow_id":"f","method":"POST","path":"/v1/messages","headers":{},"body":null}"#;
+        let event: Event = serde_json::from_str(line).unwrap();
+        let EventKind::Request(request) = &event.kind else {
+            panic!("{event:?}")
+        };
+        assert_eq!((request.host.as_deref(), request.mode), (None, None));
+        // And written the same way back: no new keys appear in old lines.
+        assert!(!event.to_line().contains("host"));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use serde_json::Value;
 use crate::anthropic::diagnostics::ApiCacheMiss;
 use crate::anthropic::error::{describe, ApiError};
 use crate::anthropic::{SseEventName, Usage};
-use crate::{Body, ErrorStage, Event, EventKind, FlowId, Request, Timestamp};
+use crate::hosts::Category;
+use crate::{Body, CaptureMode, ErrorStage, Event, EventKind, FlowId, Request, Timestamp, Tunnel};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +38,8 @@ pub const PARENT_AGENT_HEADER: &str = "x-claude-code-parent-agent-id";
 pub struct RequestFacts {
     pub method: String,
     pub path: String,
+    pub host: Option<String>,
+    pub mode: Option<CaptureMode>,
     pub session_id: Option<String>,
     pub agent_id: Option<String>,
     /// The agent that started this one (`x-claude-code-parent-agent-id`).
@@ -70,6 +73,8 @@ impl RequestFacts {
         RequestFacts {
             method: r.method.clone(),
             path: r.path.clone(),
+            host: r.host.clone(),
+            mode: r.mode,
             session_id: header(SESSION_HEADER),
             agent_id: header(AGENT_HEADER),
             parent_agent_id: header(PARENT_AGENT_HEADER),
@@ -89,6 +94,19 @@ pub struct FlowSummary {
     pub first_seq: u64,
     pub method: String,
     pub path: String,
+    /// The host the request went to (a tunnel's host); `None` in logs from
+    /// before hosts were recorded.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// How the client reached the proxy (`None`: an older, reverse-mode log).
+    #[serde(default)]
+    pub mode: Option<CaptureMode>,
+    /// What the call is for, from its host and path.
+    #[serde(default)]
+    pub category: Category,
+    /// A tunnel's bytes each way (`CONNECT` passed through undecrypted).
+    #[serde(default)]
+    pub tunnel_bytes: Option<TunnelBytes>,
     pub session_id: Option<String>,
     pub agent_id: Option<String>,
     /// The agent that started this subagent, when its request said so.
@@ -130,6 +148,13 @@ pub struct FlowSummary {
     pub events: u32,
 }
 
+/// What went through a tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelBytes {
+    pub up: u64,
+    pub down: u64,
+}
+
 impl FlowSummary {
     pub fn new(flow_id: FlowId, first_seq: u64) -> Self {
         FlowSummary {
@@ -137,6 +162,10 @@ impl FlowSummary {
             first_seq,
             method: String::new(),
             path: String::new(),
+            host: None,
+            mode: None,
+            category: Category::Other,
+            tunnel_bytes: None,
             session_id: None,
             agent_id: None,
             parent_agent_id: None,
@@ -187,6 +216,10 @@ impl FlowSummary {
                 self.finish(ts);
             }
             EventKind::StreamEnd(_) => self.finish(ts),
+            EventKind::Tunnel(tunnel) => {
+                self.accept_tunnel(seq, tunnel);
+                return;
+            }
             EventKind::Error(e) => {
                 if e.stage == ErrorStage::Decode {
                     // The client got its response; only the log's copy is
@@ -208,8 +241,11 @@ impl FlowSummary {
 
     /// The cheap path for requests; `accept` on a Request calls this.
     pub fn accept_request(&mut self, seq: u64, ts: Timestamp, facts: RequestFacts) {
+        self.category = Category::of(facts.host.as_deref(), &facts.path);
         self.method = facts.method;
         self.path = facts.path;
+        self.host = facts.host;
+        self.mode = facts.mode;
         self.session_id = facts.session_id;
         self.agent_id = facts.agent_id;
         self.parent_agent_id = facts.parent_agent_id;
@@ -220,6 +256,27 @@ impl FlowSummary {
         self.message_count = facts.message_count;
         self.requested_stream = facts.stream;
         self.started = Some(ts);
+        self.seen(seq);
+    }
+
+    /// A tunnel is a flow of one event: `CONNECT host:port`, open from its
+    /// start to its end.
+    fn accept_tunnel(&mut self, seq: u64, tunnel: &Tunnel) {
+        self.method = "CONNECT".to_owned();
+        self.path = format!("{}:{}", tunnel.host, tunnel.port);
+        self.category = Category::of_tunnel(&tunnel.host);
+        self.host = Some(tunnel.host.clone());
+        self.mode = Some(CaptureMode::Forward);
+        self.tunnel_bytes = Some(TunnelBytes {
+            up: tunnel.bytes_up,
+            down: tunnel.bytes_down,
+        });
+        self.started = Some(tunnel.started);
+        match &tunnel.error {
+            Some(error) => self.fail(error.clone()),
+            None => self.state = FlowState::Complete,
+        }
+        self.end_at(tunnel.ended);
         self.seen(seq);
     }
 
@@ -245,7 +302,7 @@ impl FlowSummary {
         if self.path.is_empty() {
             return self.usage.is_some();
         }
-        self.endpoint() == "/v1/messages"
+        self.category == Category::Inference
     }
 
     fn seen(&mut self, seq: u64) {

@@ -20,6 +20,7 @@ pub mod context_diff;
 pub mod conversation;
 mod event;
 mod flow;
+pub mod hosts;
 mod pricing;
 pub mod reassemble;
 pub mod secrets;
@@ -36,12 +37,14 @@ pub use cache_miss::{CacheMiss, MissReason};
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
-    ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response, ResponseHeaders,
-    SseEvent, StreamEnd,
+    CaptureMode, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response,
+    ResponseHeaders, SseEvent, StreamEnd, Tunnel,
 };
 pub use flow::{
-    FlowState, FlowSummary, RequestFacts, AGENT_HEADER, PARENT_AGENT_HEADER, SESSION_HEADER,
+    FlowState, FlowSummary, RequestFacts, TunnelBytes, AGENT_HEADER, PARENT_AGENT_HEADER,
+    SESSION_HEADER,
 };
+pub use hosts::Category;
 pub use pricing::{
     Band, Cost, CostBasis, LongPrompt, ModelPrice, Prices, PricesError, Rates, Unpriced,
 };

@@ -98,7 +98,10 @@ pub fn reassemble<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Ass
             EventKind::Sse(sse) => builder.sse(&sse.event, &sse.data),
             EventKind::Response(response) => builder.response(response.status_code, &response.body),
             EventKind::Error(error) => builder.flow_error(error),
-            EventKind::Request(_) | EventKind::ResponseHeaders(_) | EventKind::StreamEnd(_) => {}
+            EventKind::Request(_)
+            | EventKind::ResponseHeaders(_)
+            | EventKind::StreamEnd(_)
+            | EventKind::Tunnel(_) => {}
         }
     }
     builder.finish()

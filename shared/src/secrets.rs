@@ -100,6 +100,57 @@ pub fn redact_path(path: &str) -> String {
     map_query_credentials(path, redact_value)
 }
 
+/// JSON keys whose string values are credentials wherever they appear: the
+/// OAuth token exchange and refresh (both ways), and the like.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code_verifier",
+    "client_secret",
+    "password",
+    "api_key",
+    "session_key",
+];
+
+/// Redacts credentials in a JSON body in place: the string values of
+/// [`CREDENTIAL_KEYS`], an authorization `code` beside a `grant_type`, and
+/// any string that is an Anthropic key or token (`sk-ant-…`). Returns whether
+/// anything was redacted.
+pub fn redact_json_credentials(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let grant = map.contains_key("grant_type");
+            let mut changed = false;
+            for (key, item) in map.iter_mut() {
+                let key = key.to_ascii_lowercase();
+                if let Value::String(text) = item {
+                    if CREDENTIAL_KEYS.contains(&key.as_str())
+                        || (grant && key == "code")
+                        || text.starts_with("sk-ant-")
+                    {
+                        let masked = redact_value(text);
+                        changed |= masked != *text;
+                        *text = masked;
+                    }
+                } else {
+                    changed |= redact_json_credentials(item);
+                }
+            }
+            changed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            redact_json_credentials(item) || changed
+        }),
+        Value::String(text) if text.starts_with("sk-ant-") => {
+            *text = redact_value(text);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Redacts the values of credential headers in place, others kept.
 pub fn redact_headers(headers: &mut Headers) {
     for (name, value) in headers.iter_mut() {
@@ -112,6 +163,43 @@ pub fn redact_headers(headers: &mut Headers) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oauth_tokens_in_bodies_are_redacted_both_ways() {
+        let mut exchange = serde_json::json!({
+            "grant_type": "authorization_code",
+            "code": "ac_0123456789abcdefghij",
+            "code_verifier": "verifier0123456789abcdef",
+            "client_id": "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
+            "redirect_uri": "https://platform.claude.com/oauth/code/callback"
+        });
+        assert!(redact_json_credentials(&mut exchange));
+        assert_eq!(exchange["code"], "…ghij");
+        assert_eq!(exchange["code_verifier"], "…cdef");
+        assert_eq!(
+            exchange["client_id"],
+            "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+        );
+        let mut answer = serde_json::json!({
+            "token_type": "Bearer",
+            "access_token": "sk-ant-oat01-AAAAAAAAAAAAAAAAAAAAAAAAwxyz",
+            "refresh_token": "sk-ant-ort01-BBBBBBBBBBBBBBBBBBBBBBBBabcd",
+            "expires_in": 28800,
+            "account": {"uuid": "u-1", "email_address": "dev@example.com"},
+            "nested": [{"session_key": "sk-ant-sid01-CCCCCCCCCCCCCCCC1234"}]
+        });
+        assert!(redact_json_credentials(&mut answer));
+        let text = answer.to_string();
+        for secret in ["AAAAAAAA", "BBBBBBBB", "CCCCCCCC"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        assert_eq!(answer["access_token"], "sk-ant-…wxyz");
+        assert_eq!(answer["expires_in"], 28800);
+        // A plain `code` elsewhere (an error code) is not a credential.
+        let mut error = serde_json::json!({"error": {"code": "rate_limited"}});
+        assert!(!redact_json_credentials(&mut error));
+        assert_eq!(error["error"]["code"], "rate_limited");
+    }
 
     #[test]
     fn keys_keep_their_prefix_and_a_short_tail() {

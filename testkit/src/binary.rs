@@ -74,16 +74,25 @@ impl TraceClaude {
     ) -> anyhow::Result<Self> {
         let stderr_path = dir.path().join("stderr.txt");
         let mut command = Command::new(bin);
+        // Free ports, unless the test names one (a restart on the same port).
+        let free: Vec<&str> = FREE_PORTS
+            .chunks(2)
+            .filter(|flag| !extra.contains(&flag[0]))
+            .flatten()
+            .copied()
+            .collect();
         command
             .arg("listen")
-            .args(FREE_PORTS)
+            .args(free)
             .args(["--upstream", upstream])
             .arg("--sessions-dir")
             .arg(sessions)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr_path)?);
+            .stderr(std::fs::File::create(&stderr_path)?)
+            // Its forward-capture token and CA stay inside the test's dir.
+            .env("TRACE_CLAUDE_STATE_DIR", dir.path().join("state"));
         setup(&mut command);
         let mut child = command
             .spawn()

@@ -18,7 +18,7 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("a default reqwest client builds")
 }
-pub use mock::MockUpstream;
+pub use mock::{MockUpstream, OAUTH_ACCESS_TOKEN, OAUTH_REFRESH_TOKEN};
 
 /// reqwest is built without a TLS provider (the proxy picks ring, see
 /// `proxy::tls`); a test process installs the same one before its first client.

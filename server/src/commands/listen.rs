@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use proxy::{Proxy, ProxyConfig, Upstream};
+use proxy::{ForwardConfig, Proxy, ProxyConfig, Upstream};
 use shared::api::{Recording, ServerInfo};
 use tokio::net::TcpListener;
 
@@ -14,7 +14,7 @@ use crate::log::catalog::{Catalog, Source};
 use crate::log::hub::Hub;
 use crate::log::writer::{create_session_file, LogSink};
 use crate::web::site;
-use crate::{prices, web};
+use crate::{prices, state, web};
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     let upstream = Upstream::parse(&args.upstream)?;
@@ -31,6 +31,17 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         );
     }
 
+    let upstream_ca = args
+        .upstream_ca
+        .iter()
+        .map(|file| {
+            std::fs::read(file)
+                .with_context(|| format!("cannot read --upstream-ca {}", file.display()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (forward, state_dir) = forward_capture(&args.intercept, proxy_addr.port())?;
+    let ca_cert = forward.authority.cert_file().to_owned();
+
     let (file, log_path) = create_session_file(&args.sessions_dir)?;
     let hub = Hub::new(log_path.clone());
     let proxy = Proxy::new(
@@ -38,10 +49,22 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
             upstream: upstream.clone(),
             redact: !args.no_redact,
             max_request_body: proxy::DEFAULT_MAX_REQUEST_BODY,
+            forward: Some(forward.clone()),
+            resolve: args.resolve.clone(),
+            upstream_ca,
         },
         LogSink::new(file, hub.clone()),
     )?;
     tokio::spawn(proxy.clone().serve(proxy_listener));
+    state::write(
+        &state_dir,
+        &state::ProxyState {
+            port: proxy_addr.port(),
+            token: forward.token.clone(),
+            ca_cert,
+            upstream: upstream.as_str().to_owned(),
+        },
+    )?;
 
     let session = ServerInfo::Listen(Recording {
         session: hub.session_name().to_owned(),
@@ -74,6 +97,36 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The token, CA and host list of forward capture, kept in the state
+/// directory of the proxy's port so that a restart keeps them.
+fn forward_capture(
+    extra: &[String],
+    port: u16,
+) -> anyhow::Result<(ForwardConfig, std::path::PathBuf)> {
+    let mut intercept: Vec<String> = shared::hosts::FIRST_PARTY
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    for host in extra {
+        let host = host.trim().to_ascii_lowercase();
+        if !intercept.contains(&host) {
+            intercept.push(host);
+        }
+    }
+    let dir = state::proxy_dir(port)?;
+    let token = state::token(&dir)?;
+    let authority = proxy::mitm::Authority::load_or_create(&dir.join("ca"), &intercept)
+        .context("cannot set up forward capture's CA")?;
+    Ok((
+        ForwardConfig {
+            token,
+            authority: std::sync::Arc::new(authority),
+            intercept,
+        },
+        dir,
+    ))
+}
+
 /// How long open connections get to end at Ctrl+C, and then the recorder to
 /// write out the log: long enough for any flow to record its end, short
 /// enough that a hung upstream does not keep the terminal.
@@ -102,6 +155,11 @@ fn print_banner(proxy: SocketAddr, web: SocketAddr, log: &Path) {
     println!("✓ Logs: {log}");
     println!("Run claude with:");
     println!("{run}");
+    println!("Or through HTTPS_PROXY, to see every call on every host:");
+    println!(
+        "{}",
+        run.replace("trace_claude_run ", "trace_claude_run --mitm ")
+    );
     println!("Press Ctrl+C to stop.");
 }
 

@@ -5,18 +5,30 @@
 //! redacting again is harmless (the proxy's redaction leaves its own output
 //! alone), so an export is redacted whichever way its log was written.
 
-use shared::secrets::{redact_headers, redact_path};
-use shared::{Event, EventKind};
+use shared::secrets::{redact_headers, redact_json_credentials, redact_path};
+use shared::{Body, Category, Event, EventKind};
 
-/// Redacts credential headers and query parameters of one event in place.
+/// Redacts credential headers, query parameters and OAuth tokens in bodies
+/// of one event in place.
 pub fn redact(event: &mut Event) {
     match &mut event.kind {
         EventKind::Request(r) => {
             redact_headers(&mut r.headers);
             r.path = redact_path(&r.path);
+            // A model's request is the user's own text, left as sent.
+            if Category::of(r.host.as_deref(), &r.path) != Category::Inference {
+                if let Body::Json(body) = &mut r.body {
+                    redact_json_credentials(body);
+                }
+            }
         }
         EventKind::ResponseHeaders(r) => redact_headers(&mut r.headers),
-        EventKind::Sse(_) | EventKind::Response(_) | EventKind::StreamEnd(_) => {}
+        EventKind::Response(r) => {
+            if let Body::Json(body) = &mut r.body {
+                redact_json_credentials(body);
+            }
+        }
+        EventKind::Sse(_) | EventKind::StreamEnd(_) | EventKind::Tunnel(_) => {}
         EventKind::Error(_) => {}
     }
 }

@@ -45,7 +45,10 @@ pub fn redact(event: &mut Event) {
         EventKind::Request(r) => redact_body(&mut r.body, KEPT_WHOLE),
         EventKind::Response(r) => redact_body(&mut r.body, &[]),
         EventKind::Sse(s) => scrub(&mut s.data),
-        EventKind::ResponseHeaders(_) | EventKind::StreamEnd(_) | EventKind::Error(_) => {}
+        EventKind::ResponseHeaders(_)
+        | EventKind::StreamEnd(_)
+        | EventKind::Error(_)
+        | EventKind::Tunnel(_) => {}
     }
 }
 

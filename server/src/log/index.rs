@@ -398,6 +398,10 @@ struct RequestSkim {
     flow_id: FlowId,
     method: String,
     path: String,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    mode: Option<shared::CaptureMode>,
     headers: Headers,
     body: BodySkim,
 }
@@ -414,6 +418,8 @@ impl RequestSkim {
             message_count: self.body.messages,
             method: self.method,
             path: self.path,
+            host: self.host,
+            mode: self.mode,
         }
     }
 }

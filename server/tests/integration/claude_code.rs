@@ -231,3 +231,150 @@ async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answer
         "{last}"
     );
 }
+
+/// The same round trip through `trace_claude_run --mitm`: Claude Code with
+/// its real default behaviour (no `ANTHROPIC_BASE_URL`), through
+/// `HTTPS_PROXY`, trusting the proxy's CA; the HTTPS mock stands in for
+/// Anthropic's hosts on 127.0.0.8:443 (CI runs as root).
+#[tokio::test(flavor = "multi_thread")]
+async fn claude_code_through_https_proxy_is_seen_with_every_host_it_calls() {
+    let path = format!(
+        "{}:{}",
+        claude_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ip = "127.0.0.8";
+    let hosts = [
+        "api.anthropic.com",
+        "platform.claude.com",
+        "claude.ai",
+        "claude.com",
+    ];
+    let mock = MockUpstream::start_tls_on(format!("{ip}:443").parse().unwrap(), &hosts)
+        .await
+        .expect("the HTTPS mock binds port 443 of a loopback address, which needs root");
+    let mock_ca = mock.tls.as_ref().unwrap().file.to_str().unwrap().to_owned();
+    let mut args: Vec<String> = vec!["--upstream-ca".into(), mock_ca];
+    for host in hosts {
+        args.extend(["--resolve".into(), format!("{host}:443:{ip}")]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let state = tempfile::tempdir().unwrap();
+    let tc = TraceClaude::start_with(crate::util::bin(), &mock.url(), None, &args, |command| {
+        command.env("TRACE_CLAUDE_STATE_DIR", state.path());
+    })
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+
+    let out = tokio::task::spawn_blocking({
+        let (home, work, state, port) = (
+            home.path().to_owned(),
+            work.path().to_owned(),
+            state.path().to_owned(),
+            tc.proxy_port,
+        );
+        move || {
+            Command::new(repo().join("bin/trace_claude_run"))
+                .args([
+                    "--mitm",
+                    "claude",
+                    "--allowedTools",
+                    "Bash",
+                    "-p",
+                    "TRACE_E2E: run the marker command and tell me what it printed",
+                ])
+                .current_dir(&work)
+                .env("PATH", &path)
+                .env("HOME", &home)
+                .env("ANTHROPIC_API_KEY", KEY)
+                .env("DISABLE_AUTOUPDATER", "1")
+                .env("TRACE_CLAUDE_PORT", port.to_string())
+                .env("TRACE_CLAUDE_STATE_DIR", &state)
+                // What a user's shell may hold must not decide the route.
+                .env_remove("ANTHROPIC_BASE_URL")
+                .env_remove("HTTPS_PROXY")
+                .env_remove("NODE_EXTRA_CA_CERTS")
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "claude failed: {stdout}\n{}\nproxy: {}",
+        String::from_utf8_lossy(&out.stderr),
+        tc.stderr()
+    );
+    assert!(
+        stdout.contains("The command printed: trace-claude-e2e-marker"),
+        "{stdout}"
+    );
+    let events = tc.wait_for(std::time::Duration::from_secs(10), |events| {
+        testkit::ended_events(events) >= 2
+    });
+    let requests: Vec<&Value> = events.iter().filter(|e| e["type"] == "request").collect();
+    let calls: Vec<String> = requests
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}{}",
+                r["method"],
+                r["host"].as_str().unwrap_or("?"),
+                r["path"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    eprintln!("Claude Code's calls through the proxy: {calls:#?}");
+    let tunnels: Vec<String> = events
+        .iter()
+        .filter(|e| e["type"] == "tunnel")
+        .map(|t| format!("{}:{}", t["host"], t["port"]))
+        .collect();
+    eprintln!("tunnelled: {tunnels:?}");
+    // Every decrypted call says where it went and that it came through
+    // HTTPS_PROXY; the model calls went to api.anthropic.com, key redacted.
+    assert!(
+        requests.iter().all(|r| r["mode"] == "forward"),
+        "{calls:#?}"
+    );
+    assert!(requests.iter().all(|r| r["host"].is_string()), "{calls:#?}");
+    let messages: Vec<&&Value> = requests
+        .iter()
+        .filter(|r| {
+            r["host"] == "api.anthropic.com"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/v1/messages?"))
+        })
+        .collect();
+    assert!(messages.len() >= 2, "{calls:#?}");
+    assert!(messages.iter().all(|r| r["headers"]["x-api-key"] != KEY));
+    // The flow list tells the kinds of call apart.
+    let flows = crate::util::get_json(&format!("{}/api/flows", tc.web_url())).await;
+    let categories: std::collections::BTreeSet<&str> = flows["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["category"].as_str())
+        .collect();
+    for wanted in ["inference", "settings", "telemetry"] {
+        assert!(
+            categories.contains(wanted),
+            "{wanted} not in {categories:?}"
+        );
+    }
+    let upstream_saw = mock.state.requests();
+    assert!(upstream_saw
+        .iter()
+        .all(|r| r.header("proxy-authorization").is_none()));
+    assert!(
+        upstream_saw
+            .iter()
+            .filter(|r| r.path.starts_with("/v1/messages?"))
+            .all(|r| r.header("x-api-key") == Some(KEY)),
+        "the key reached the host whole"
+    );
+}

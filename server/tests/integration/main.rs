@@ -11,6 +11,7 @@ mod client_faults;
 mod event_api;
 mod export;
 mod flows_api;
+mod forward_capture;
 mod load;
 mod log_faults;
 mod prices_2026;

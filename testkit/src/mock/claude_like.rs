@@ -11,6 +11,10 @@ use super::scenarios::TOOL_INPUT_COMMAND;
 use super::{MockState, SeenRequest};
 use crate::script;
 
+/// The tokens the mock's OAuth endpoint hands out: a log must never hold them.
+pub const OAUTH_ACCESS_TOKEN: &str = "sk-ant-oat01-MOCKACCESSmockaccessMOCKACCESS-aaaa";
+pub const OAUTH_REFRESH_TOKEN: &str = "sk-ant-ort01-MOCKREFRESHmockrefreshMOCKREFRESH-bbbb";
+
 /// Answers `seen`, whose body is `request` and names `model`.
 pub(crate) fn answer(
     state: &Arc<MockState>,
@@ -18,6 +22,20 @@ pub(crate) fn answer(
     request: &Value,
     model: &str,
 ) -> MockResponse {
+    // platform.claude.com's OAuth token exchange and refresh.
+    if seen.method == "POST" && seen.path.starts_with("/v1/oauth/token") {
+        return json_response(
+            200,
+            &json!({
+                "token_type": "Bearer",
+                "access_token": OAUTH_ACCESS_TOKEN,
+                "refresh_token": OAUTH_REFRESH_TOKEN,
+                "expires_in": 28800,
+                "scope": "user:inference user:profile",
+                "account": {"uuid": "4f6c1b0e-mock", "email_address": "dev@example.com"}
+            }),
+        );
+    }
     if seen.method != "POST" {
         return empty_response(200);
     }

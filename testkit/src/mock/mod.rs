@@ -12,6 +12,7 @@
 
 mod body;
 mod claude_like;
+pub use claude_like::{OAUTH_ACCESS_TOKEN, OAUTH_REFRESH_TOKEN};
 pub mod scenarios;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -119,8 +121,22 @@ impl MockUpstream {
     /// certificate for `localhost` and `127.0.0.1` signed by a test CA made
     /// for this mock alone (its PEM file: `self.tls`).
     pub async fn start_tls() -> anyhow::Result<Self> {
-        let (ca, acceptor) = tls::TestCa::new(&["localhost", "127.0.0.1"])?;
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_tls_on("127.0.0.1:0".parse()?, &[]).await
+    }
+
+    /// Starts the mock speaking HTTPS on `addr`, its certificate also naming
+    /// `hosts`: it stands in for api.anthropic.com and the other hosts when
+    /// the proxy is told `--resolve api.anthropic.com:443:ADDR`. A port
+    /// below 1024 needs root (CI runs as root).
+    pub async fn start_tls_on(addr: SocketAddr, hosts: &[&str]) -> anyhow::Result<Self> {
+        let mut names = vec!["localhost", "127.0.0.1"];
+        names.extend_from_slice(hosts);
+        let ip = addr.ip().to_string();
+        names.push(&ip);
+        let (ca, acceptor) = tls::TestCa::new(&names)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("the HTTPS mock cannot listen on {addr}"))?;
         let addr = listener.local_addr()?;
         let state = Arc::new(MockState::default());
         let task = tokio::spawn(serve(listener, Arc::clone(&state), Some(acceptor)));
