@@ -2,15 +2,20 @@
 //! agent, sortable by any column, narrowed by search and filters.
 
 use leptos::prelude::*;
-use shared::{CacheMiss, FlowState, FlowSummary, MissReason};
+use shared::{CacheMiss, Category, FlowState, FlowSummary, MissReason};
 
-use crate::flows::{distinct, grouped, AgentChoice, Column, FlowFilter, Group, Sort, StatusFilter};
+use crate::flows::{
+    distinct, grouped, via, AgentChoice, Column, FlowFilter, Group, Sort, StatusFilter,
+};
 use crate::format::{cost, millis, rate, short, tokens};
 use crate::{FlowsUi, OpenUi, Pane};
 
-const COLUMNS: [(Column, &str, &str); 15] = [
+const COLUMNS: [(Column, &str, &str); 18] = [
     (Column::Start, "start", "Start"),
     (Column::Method, "method", "Method"),
+    (Column::Host, "host", "Host"),
+    (Column::Kind, "kind", "Kind"),
+    (Column::Via, "via", "Via"),
     (Column::Path, "path", "Path"),
     (Column::Model, "model", "Model"),
     (Column::Status, "status", "Status"),
@@ -67,7 +72,19 @@ fn row(flows: FlowsUi, flow: &FlowSummary, cache_miss: Option<CacheMiss>) -> Row
             .map(|t| crate::format::clock(&t))
             .unwrap_or_default(),
         flow.method.clone(),
-        flow.path.clone(),
+        flow.host.clone().unwrap_or_default(),
+        flow.category.label().to_owned(),
+        via(flow).to_owned(),
+        match flow.tunnel_bytes {
+            // A tunnel's content is not seen: what went through is.
+            Some(b) => format!(
+                "{} · tunnelled, {} up, {} down",
+                flow.path,
+                crate::format::bytes(b.up),
+                crate::format::bytes(b.down)
+            ),
+            None => flow.path.clone(),
+        },
         flow.model.clone().unwrap_or_default(),
         status,
         millis(flow.duration_ms),
@@ -292,10 +309,30 @@ fn FlowRow(flows: FlowsUi, open: OpenUi, r: Row) -> impl IntoView {
     }
 }
 
-/// Search over bodies, and filters by model, path and outcome.
+/// Search over bodies, and filters by model, host, kind, path and outcome.
 #[component]
 pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
     let models = Memo::new(move |_| flows.store.with(|s| distinct(s, |f| f.model.as_deref())));
+    let hosts = Memo::new(move |_| flows.store.with(|s| distinct(s, |f| f.host.as_deref())));
+    let kinds = Memo::new(move |_| {
+        flows.store.with(|s| {
+            let seen: std::collections::BTreeSet<Category> =
+                s.flows().iter().map(|f| f.category).collect();
+            seen.into_iter().collect::<Vec<_>>()
+        })
+    });
+    let on_kind = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        let choice = Category::ALL.into_iter().find(|c| c.label() == v);
+        flows.filter.update(|f| f.category = choice);
+    };
+    let kind_options = move || {
+        kinds
+            .get()
+            .into_iter()
+            .map(|c| view! { <option value=c.label()>{c.label()}</option> })
+            .collect_view()
+    };
     let paths = Memo::new(move |_| {
         flows
             .store
@@ -375,6 +412,13 @@ pub fn FlowFilters(flows: FlowsUi) -> impl IntoView {
             <span class="match-count" data-role="match-count">{summary}</span>
             <ChoiceSelect flows=flows role="filter-model" label="Model" all="all models"
                 values=models get=|f| f.model.clone() set=|f, v| f.model = v/>
+            <ChoiceSelect flows=flows role="filter-host" label="Host" all="all hosts"
+                values=hosts get=|f| f.host.clone() set=|f, v| f.host = v/>
+            <select data-role="filter-kind" aria-label="Kind of call" on:change=on_kind
+                prop:value=move || flows.filter.with(|f| f.category.map(|c| c.label().to_owned()).unwrap_or_default())>
+                <option value="">"all kinds"</option>
+                {kind_options}
+            </select>
             <ChoiceSelect flows=flows role="filter-path" label="Path" all="all paths"
                 values=paths get=|f| f.path.clone() set=|f, v| f.path = v/>
             <ChoiceSelect flows=flows role="filter-session" label="Claude Code session" all="all sessions"

@@ -8,7 +8,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use shared::cache_miss::{self, Call};
-use shared::{CacheMiss, Cost, Event, FlowState, FlowSummary, Prices, Unpriced};
+use shared::{
+    CacheMiss, CaptureMode, Category, Cost, Event, FlowState, FlowSummary, Prices, Unpriced,
+};
 
 #[derive(Debug, Default)]
 pub struct FlowStore {
@@ -166,6 +168,10 @@ fn same_agent(a: &FlowSummary, b: &FlowSummary) -> bool {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlowFilter {
     pub model: Option<String>,
+    /// The host a call went to (forward capture records many).
+    pub host: Option<String>,
+    /// What calls are for: inference, sign-in, telemetry…
+    pub category: Option<Category>,
     pub status: StatusFilter,
     pub path: Option<String>,
     /// One Claude Code session (its `x-claude-code-session-id`).
@@ -194,6 +200,12 @@ pub enum StatusFilter {
 impl FlowFilter {
     pub fn admits(&self, flow: &FlowSummary) -> bool {
         if self.model.is_some() && flow.model != self.model {
+            return false;
+        }
+        if self.host.is_some() && flow.host != self.host {
+            return false;
+        }
+        if self.category.is_some_and(|c| c != flow.category) {
             return false;
         }
         if let Some(path) = &self.path {
@@ -231,6 +243,9 @@ impl FlowFilter {
 pub enum Column {
     Start,
     Method,
+    Host,
+    Kind,
+    Via,
     Path,
     Model,
     Status,
@@ -261,6 +276,15 @@ impl Default for Sort {
     }
 }
 
+/// How a flow reached the proxy, in a word: `proxy` (forward capture,
+/// `HTTPS_PROXY`) or `base URL` (`ANTHROPIC_BASE_URL`, and older logs).
+pub fn via(flow: &FlowSummary) -> &'static str {
+    match flow.mode {
+        Some(CaptureMode::Forward) => "proxy",
+        _ => "base URL",
+    }
+}
+
 /// A key that sorts every column's values, absent ones last.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 enum Key {
@@ -276,6 +300,9 @@ fn key(store: &FlowStore, flow: &FlowSummary, column: Column) -> Key {
     match column {
         Column::Start => Key::Num(flow.first_seq as f64),
         Column::Method => text(Some(&flow.method)),
+        Column::Host => text(flow.host.as_deref()),
+        Column::Kind => text(Some(flow.category.label())),
+        Column::Via => text(Some(via(flow))),
         Column::Path => text(Some(&flow.path)),
         Column::Model => text(flow.model.as_deref()),
         Column::Status => num(flow.status.map(f64::from)),

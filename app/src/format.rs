@@ -33,6 +33,15 @@ pub fn millis(ms: Option<f64>) -> String {
 }
 
 /// A token count with thousands separated, so columns compare at a glance.
+/// A byte count for people: `812 B`, `4.2 kB`, `1.3 MB`.
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
+}
+
 pub fn tokens(n: Option<u64>) -> String {
     let Some(n) = n else { return String::new() };
     let digits = n.to_string();

@@ -68,7 +68,8 @@ export class TraceClaude {
     const child = spawn(
       binary('trace_claude'),
       ['listen', '--port', '0', '--web-port', String(opts.webPort ?? 0), '--sessions-dir', sessionsDir, '--upstream', upstream, ...(opts.extra ?? [])],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      // Its forward-capture token and CA go to a temporary directory, not the user's.
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TRACE_CLAUDE_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'tc-state-')) } },
     );
     const lines = await waitForLine(child, /^Press Ctrl\+C/, 'trace_claude');
     const port = (prefix: string) => Number(lines.find((l) => l.startsWith(prefix))!.split(':').pop());

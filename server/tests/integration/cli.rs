@@ -258,3 +258,70 @@ mod run_command {
         assert_one_line_error(&out, "no-such-command-xyz");
     }
 }
+
+/// `trace_claude run [--mitm] env` against `tc`: the environment the command got.
+fn environment_of_run(tc: &TraceClaude, mitm: bool, set: &[(&str, &str)]) -> Vec<String> {
+    let mut command = Command::new(bin());
+    command.arg("run");
+    if mitm {
+        command.arg("--mitm");
+    }
+    command
+        .arg("env")
+        .env("TRACE_CLAUDE_PORT", tc.proxy_port.to_string())
+        .env("TRACE_CLAUDE_STATE_DIR", tc.dir.path().join("state"))
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ENABLE_TOOL_SEARCH")
+        .env_remove("CLAUDE_CODE_ENABLE_FINE_GRAINED_TOOL_STREAMING")
+        .env_remove("CLAUDE_CODE_PROPAGATE_TRACEPARENT");
+    for (name, value) in set {
+        command.env(name, value);
+    }
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_points_the_command_at_the_proxy_one_way_or_the_other() {
+    // Forwarding to Anthropic's API (never reached here): a plain run gives
+    // back what a non-Anthropic base URL turns off, unless the user chose.
+    let to_anthropic = TraceClaude::start(bin(), "https://api.anthropic.com", &[]).unwrap();
+    let env = environment_of_run(&to_anthropic, false, &[("ENABLE_TOOL_SEARCH", "false")]);
+    let base = format!("ANTHROPIC_BASE_URL=http://127.0.0.1:{}", to_anthropic.proxy_port);
+    assert!(env.contains(&base), "{env:?}");
+    assert!(env.contains(&"ENABLE_TOOL_SEARCH=false".to_owned()), "the user's choice stays");
+    assert!(env.contains(&"CLAUDE_CODE_ENABLE_FINE_GRAINED_TOOL_STREAMING=1".to_owned()));
+    assert!(env.contains(&"CLAUDE_CODE_PROPAGATE_TRACEPARENT=1".to_owned()));
+    assert!(!env.iter().any(|v| v.starts_with("HTTPS_PROXY=")));
+
+    // --mitm: through HTTPS_PROXY with the token, trusting the proxy's CA,
+    // with no base URL at all.
+    let env = environment_of_run(&to_anthropic, true, &[]);
+    let state_dir = to_anthropic
+        .dir
+        .path()
+        .join(format!("state/proxy-{}", to_anthropic.proxy_port));
+    let token = std::fs::read_to_string(state_dir.join("token")).unwrap();
+    let proxy = format!(
+        "HTTPS_PROXY=http://trace_claude:{}@127.0.0.1:{}",
+        token.trim(),
+        to_anthropic.proxy_port
+    );
+    assert!(env.contains(&proxy), "{env:?}");
+    let ca = format!("NODE_EXTRA_CA_CERTS={}", state_dir.join("ca/ca.pem").display());
+    assert!(env.contains(&ca), "{env:?}");
+    assert!(env.contains(&"NO_PROXY=localhost,127.0.0.1,::1".to_owned()));
+    assert!(!env.iter().any(|v| v.starts_with("ANTHROPIC_BASE_URL=")), "{env:?}");
+
+    // Another upstream (a gateway, the mock): the seed's behaviour exactly.
+    let mock = MockUpstream::start().await.unwrap();
+    let elsewhere = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let env = environment_of_run(&elsewhere, false, &[]);
+    assert!(!env.iter().any(|v| v.starts_with("ENABLE_TOOL_SEARCH=")), "{env:?}");
+    assert!(!env.iter().any(|v| v.starts_with("TRACE_CLAUDE_COMMAND=")));
+}
