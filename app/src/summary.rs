@@ -19,6 +19,7 @@ pub fn badge_for_type(type_name: &str) -> &'static str {
         "response" => "RES",
         "stream_end" => "END",
         "tunnel" => "TUN",
+        "websocket" => "WS",
         _ => "ERR",
     }
 }
@@ -64,6 +65,17 @@ pub fn summary(kind: &EventKind) -> String {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             format!("{stage}: {}", e.message)
+        }
+        EventKind::WebSocket(m) => {
+            let from = match m.from {
+                shared::WebSocketSide::Client => "client →",
+                shared::WebSocketSide::Server => "← server",
+            };
+            let kind = serde_json::to_value(m.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            format!("{from} {kind} {}", body_summary(&m.data))
         }
         EventKind::Tunnel(t) => {
             let mut s = format!(

@@ -128,12 +128,22 @@ impl Proxy {
             let stop = proxy.stopper.signal();
             let service = {
                 let proxy = Arc::clone(&proxy);
-                service_fn(move |req| Arc::clone(&proxy).forward(req, Arc::clone(&destination)))
+                service_fn(move |req| {
+                    let (proxy, destination) = (Arc::clone(&proxy), Arc::clone(&destination));
+                    async move {
+                        if crate::websocket::is_upgrade(&req) {
+                            proxy.websocket(req, destination).await
+                        } else {
+                            proxy.forward(req, destination).await
+                        }
+                    }
+                })
             };
             let connection = hyper::server::conn::http1::Builder::new()
                 .max_headers(MAX_REQUEST_HEADERS)
                 .max_buf_size(MAX_REQUEST_HEAD_BYTES)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}

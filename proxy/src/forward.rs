@@ -30,8 +30,6 @@ const HOP_BY_HOP: &[&str] = &[
     "transfer-encoding",
     "upgrade",
     "proxy-authenticate",
-    // The forward proxy's token: for this proxy, never for the host.
-    "proxy-authorization",
     "keep-alive",
     "proxy-connection",
 ];
@@ -43,13 +41,20 @@ enum BodyRefusal {
 
 /// Reports one flow's observations to the recorder.
 #[derive(Clone)]
-struct FlowReporter {
+pub(crate) struct FlowReporter {
     flow: FlowId,
     tx: ObservationSender,
 }
 
 impl FlowReporter {
-    fn report(&self, observation: Observation) {
+    pub(crate) fn new(tx: ObservationSender) -> Self {
+        FlowReporter {
+            flow: FlowId::random(),
+            tx,
+        }
+    }
+
+    pub(crate) fn report(&self, observation: Observation) {
         // The recorder outlives every flow except at shutdown, when there is
         // nowhere left to report to.
         let _ = self.tx.send(Message::Flow(
@@ -59,7 +64,7 @@ impl FlowReporter {
         ));
     }
 
-    fn failed(&self, stage: ErrorStage, message: String, status_code: Option<u16>) {
+    pub(crate) fn failed(&self, stage: ErrorStage, message: String, status_code: Option<u16>) {
         self.report(Observation::Failed {
             stage,
             message,
@@ -107,6 +112,11 @@ impl Proxy {
             .to_owned();
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers);
+        // Through HTTPS_PROXY it carries this proxy's token, for no one else;
+        // in reverse mode it is the client's own header, forwarded as sent.
+        if destination.mode == CaptureMode::Forward {
+            headers.remove(header::PROXY_AUTHORIZATION);
+        }
         headers.remove(header::HOST);
         // The body is read whole below, so the client's expectation is met here.
         headers.remove(header::EXPECT);
@@ -228,7 +238,7 @@ impl Proxy {
         }
     }
 
-    fn report_request(
+    pub(crate) fn report_request(
         &self,
         reporter: &FlowReporter,
         destination: &Destination,
@@ -248,7 +258,7 @@ impl Proxy {
     }
 }
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     // Headers named by `Connection` are hop-by-hop too.
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)

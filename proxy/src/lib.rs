@@ -21,6 +21,8 @@ pub mod sse;
 pub mod tls;
 mod tunnel;
 mod upstream;
+mod websocket;
+mod ws_frames;
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -111,6 +113,9 @@ pub struct Proxy {
     config: ProxyConfig,
     /// Reverse mode's destination, made once.
     reverse: Arc<forward::Destination>,
+    /// TLS for WebSockets to intercepted hosts, which reqwest cannot carry:
+    /// the same roots as the client's.
+    websocket_tls: Arc<rustls::ClientConfig>,
     client: reqwest::Client,
     observations: recorder::ObservationSender,
     backlog: recorder::Backlog,
@@ -146,6 +151,8 @@ impl Proxy {
             builder = builder.tls_certs_merge(certs);
         }
         let client = builder.build()?;
+        let websocket_tls = tls::websocket_config(&config.upstream_ca)
+            .map_err(|e| ProxyError::UpstreamCa(e.to_string()))?;
         let backlog = recorder::Backlog::new();
         let settings = recorder::Settings {
             redact: config.redact,
@@ -160,6 +167,7 @@ impl Proxy {
         Ok(Arc::new(Proxy {
             config,
             reverse,
+            websocket_tls,
             client,
             observations,
             backlog,

@@ -11,7 +11,8 @@ use bytes::Bytes;
 use serde_json::Value;
 use shared::{
     Body, CaptureMode, Category, ErrorStage, Event, EventKind, FlowError, FlowId, Request,
-    Response, ResponseHeaders, SseEvent, StreamEnd, Timestamp, Tunnel,
+    Response, ResponseHeaders, SseEvent, StreamEnd, Timestamp, Tunnel, WebSocketMessage,
+    WebSocketSide,
 };
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -32,6 +33,13 @@ pub(crate) enum Observation {
         mode: CaptureMode,
         headers: http::HeaderMap,
         body: Bytes,
+    },
+    /// Bytes of an open WebSocket, as forwarded one way, holding `held`
+    /// permits of the [`Backlog`] like a [`Observation::Chunk`].
+    WebSocketBytes {
+        from_client: bool,
+        bytes: Bytes,
+        held: u32,
     },
     /// A tunnel closed (or could not be opened).
     Tunnel {
@@ -92,6 +100,11 @@ struct FlowState {
 
 enum BodyState {
     Stream(SseParser),
+    /// A WebSocket after its 101: each direction read back into messages.
+    WebSocket {
+        client: crate::ws_frames::FrameReader,
+        server: crate::ws_frames::FrameReader,
+    },
     /// A non-streaming body, kept up to [`MAX_WHOLE_BODY`]; the count is of
     /// the bytes past it, left out of the log.
     Whole(Vec<u8>, usize),
@@ -308,7 +321,21 @@ impl<S: EventSink> Recorder<S> {
                         None
                     }
                 };
-                let body = if streaming {
+                let websocket = status == 101
+                    && headers
+                        .get(http::header::UPGRADE)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+                let body = if websocket {
+                    let deflate = headers
+                        .get("sec-websocket-extensions")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.contains("permessage-deflate"));
+                    BodyState::WebSocket {
+                        client: crate::ws_frames::FrameReader::new(deflate),
+                        server: crate::ws_frames::FrameReader::new(deflate),
+                    }
+                } else if streaming {
                     BodyState::Stream(SseParser::new())
                 } else {
                     BodyState::Whole(Vec::new(), 0)
@@ -324,6 +351,16 @@ impl<S: EventSink> Recorder<S> {
             }
             Observation::Chunk { bytes, held } => {
                 self.record_chunk(&flow, ts, &bytes);
+                if held > 0 {
+                    self.backlog.add_permits(held as usize);
+                }
+            }
+            Observation::WebSocketBytes {
+                from_client,
+                bytes,
+                held,
+            } => {
+                self.record_websocket(&flow, ts, from_client, &bytes);
                 if held > 0 {
                     self.backlog.add_permits(held as usize);
                 }
@@ -344,6 +381,9 @@ impl<S: EventSink> Recorder<S> {
                     }
                 }
                 match state.body {
+                    BodyState::WebSocket { .. } => {
+                        self.emit(ts, EventKind::StreamEnd(StreamEnd { flow_id: flow }));
+                    }
                     BodyState::Stream(mut parser) => {
                         self.sensitive.remove(&flow);
                         parser.push(&tail, &mut self.scratch);
@@ -404,6 +444,45 @@ impl<S: EventSink> Recorder<S> {
         }
     }
 
+    fn record_websocket(&mut self, flow: &FlowId, ts: Timestamp, from_client: bool, bytes: &[u8]) {
+        let Some(state) = self.flows.get_mut(flow) else {
+            return;
+        };
+        let BodyState::WebSocket { client, server } = &mut state.body else {
+            return;
+        };
+        let reader = if from_client { client } else { server };
+        let mut messages = Vec::new();
+        reader.push(bytes, &mut messages);
+        let from = if from_client {
+            WebSocketSide::Client
+        } else {
+            WebSocketSide::Server
+        };
+        for message in messages {
+            let mut data = if message.undecoded {
+                Body::Binary(message.payload)
+            } else {
+                Body::from_bytes(&message.payload)
+            };
+            if self.settings.redact {
+                if let Body::Json(value) = &mut data {
+                    shared::secrets::redact_json_credentials(value);
+                }
+            }
+            self.emit(
+                ts,
+                EventKind::WebSocket(WebSocketMessage {
+                    flow_id: flow.clone(),
+                    from,
+                    kind: message.kind,
+                    data,
+                    truncated: (message.truncated > 0).then_some(message.truncated),
+                }),
+            );
+        }
+    }
+
     fn record_chunk(&mut self, flow: &FlowId, ts: Timestamp, bytes: &Bytes) {
         let Some(state) = self.flows.get_mut(flow) else {
             return;
@@ -437,6 +516,8 @@ impl<S: EventSink> Recorder<S> {
                 self.emit_sse(flow, ts);
             }
             BodyState::Whole(body, cut) => *cut += keep_within(body, decoded, MAX_WHOLE_BODY),
+            // Its bytes come as WebSocketBytes, never as chunks.
+            BodyState::WebSocket { .. } => {}
         }
     }
 

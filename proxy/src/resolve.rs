@@ -54,7 +54,7 @@ mod tests {
         assert_eq!(r.host, "api.anthropic.com");
         assert_eq!(r.port, 443);
         assert_eq!(
-            lookup(&[r.clone()], "api.anthropic.com", 443),
+            lookup(std::slice::from_ref(&r), "api.anthropic.com", 443),
             Some("127.0.0.2:443".parse().unwrap())
         );
         assert_eq!(lookup(&[r], "api.anthropic.com", 8443), None);

@@ -1,7 +1,10 @@
 //! TLS to the upstream: rustls with the ring provider, verifying against the
 //! system's roots (rustls-platform-verifier, so `SSL_CERT_FILE` works too).
 
-use std::sync::Once;
+use std::sync::{Arc, Once};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 /// A reqwest client builder whose TLS uses ring.
 ///
@@ -9,10 +12,37 @@ use std::sync::Once;
 /// the process before any client is made; doing it here, once, keeps every
 /// caller (the proxy, the test kit) on the same provider.
 pub fn client_builder() -> reqwest::ClientBuilder {
+    install_provider();
+    reqwest::Client::builder()
+}
+
+fn install_provider() {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
         // Err means another provider is already installed: that one serves.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
+}
+
+/// A rustls client configuration that trusts what reqwest's does (the
+/// platform's roots plus `extra_pems`), speaking HTTP/1.1: for the
+/// connections the proxy makes itself (WebSockets).
+pub fn websocket_config(
+    extra_pems: &[Vec<u8>],
+) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    install_provider();
+    let extra: Vec<CertificateDer<'static>> = extra_pems
+        .iter()
+        .flat_map(|pem| CertificateDer::pem_slice_iter(pem).filter_map(Result::ok))
+        .collect();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, Arc::clone(&provider))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }

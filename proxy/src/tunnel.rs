@@ -113,19 +113,25 @@ async fn pump(
 ) -> (u64, Option<std::io::Error>) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut total = 0u64;
+    let mut failed = None;
     loop {
         let n = match from.read(&mut buf).await {
             Ok(0) => break,
             Ok(n) => n,
             // A reset after the other side closed is how many peers end.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => return (total, Some(e)),
+            Err(e) if crate::websocket::ends_cleanly(&e) => break,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         };
         if let Err(e) = to.write_all(&buf[..n]).await {
-            return (total, Some(e));
+            failed = Some(e);
+            break;
         }
         total += n as u64;
     }
+    // Whatever ended this side, the other learns of it: else each waits.
     let _ = to.shutdown().await;
-    (total, None)
+    (total, failed)
 }

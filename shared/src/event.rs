@@ -66,6 +66,42 @@ pub enum EventKind {
     StreamEnd(StreamEnd),
     Error(FlowError),
     Tunnel(Tunnel),
+    #[serde(rename = "websocket")]
+    WebSocket(WebSocketMessage),
+}
+
+/// One message of a WebSocket inside an intercepted host (Remote Control):
+/// the flow's request is the upgrade, its `response_headers` the 101, and a
+/// `stream_end` closes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebSocketMessage {
+    pub flow_id: FlowId,
+    /// Who sent it.
+    pub from: WebSocketSide,
+    pub kind: WebSocketKind,
+    /// The payload (unmasked, inflated when compressed): JSON when it parses,
+    /// text, or marked base64.
+    pub data: Body,
+    /// Bytes left out of `data` when the message was over the log's limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebSocketSide {
+    Client,
+    Server,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebSocketKind {
+    Text,
+    Binary,
+    Close,
+    Ping,
+    Pong,
 }
 
 /// The request as sent upstream.
@@ -185,6 +221,7 @@ impl EventKind {
             EventKind::StreamEnd(e) => &e.flow_id,
             EventKind::Error(e) => &e.flow_id,
             EventKind::Tunnel(e) => &e.flow_id,
+            EventKind::WebSocket(e) => &e.flow_id,
         }
     }
 
@@ -198,6 +235,7 @@ impl EventKind {
             EventKind::StreamEnd(_) => "stream_end",
             EventKind::Error(_) => "error",
             EventKind::Tunnel(_) => "tunnel",
+            EventKind::WebSocket(_) => "websocket",
         }
     }
 }
@@ -307,6 +345,13 @@ mod tests {
                 started: Timestamp::now(),
                 ended: Timestamp::now(),
                 error: None,
+            }),
+            EventKind::WebSocket(WebSocketMessage {
+                flow_id: flow.clone(),
+                from: WebSocketSide::Server,
+                kind: WebSocketKind::Text,
+                data: Body::Json(serde_json::json!({"type":"control_request"})),
+                truncated: None,
             }),
         ];
         for kind in kinds {

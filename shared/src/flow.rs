@@ -216,6 +216,7 @@ impl FlowSummary {
                 self.finish(ts);
             }
             EventKind::StreamEnd(_) => self.finish(ts),
+            EventKind::WebSocket(_) => {}
             EventKind::Tunnel(tunnel) => {
                 self.accept_tunnel(seq, tunnel);
                 return;

@@ -31,7 +31,9 @@ const TELEMETRY_HOSTS: &[&str] = &[
 ];
 
 /// What a call is for, as the flow list groups it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// `POST /v1/messages`: a model answering.
@@ -48,13 +50,8 @@ pub enum Category {
     Telemetry,
     /// MCP servers: the MCP proxy, the registry, JSON-RPC calls.
     Mcp,
+    #[default]
     Other,
-}
-
-impl Default for Category {
-    fn default() -> Self {
-        Category::Other
-    }
 }
 
 impl Category {

@@ -38,7 +38,7 @@ pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, S
 pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
     CaptureMode, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response,
-    ResponseHeaders, SseEvent, StreamEnd, Tunnel,
+    ResponseHeaders, SseEvent, StreamEnd, Tunnel, WebSocketKind, WebSocketMessage, WebSocketSide,
 };
 pub use flow::{
     FlowState, FlowSummary, RequestFacts, TunnelBytes, AGENT_HEADER, PARENT_AGENT_HEADER,

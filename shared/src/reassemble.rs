@@ -101,7 +101,8 @@ pub fn reassemble<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Ass
             EventKind::Request(_)
             | EventKind::ResponseHeaders(_)
             | EventKind::StreamEnd(_)
-            | EventKind::Tunnel(_) => {}
+            | EventKind::Tunnel(_)
+            | EventKind::WebSocket(_) => {}
         }
     }
     builder.finish()

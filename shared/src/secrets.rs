@@ -140,9 +140,14 @@ pub fn redact_json_credentials(value: &mut serde_json::Value) -> bool {
             }
             changed
         }
-        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
-            redact_json_credentials(item) || changed
-        }),
+        Value::Array(items) => {
+            // Every item, not only up to the first with a credential.
+            let mut changed = false;
+            for item in items {
+                changed |= redact_json_credentials(item);
+            }
+            changed
+        }
         Value::String(text) if text.starts_with("sk-ant-") => {
             *text = redact_value(text);
             true

@@ -28,6 +28,11 @@ pub fn redact(event: &mut Event) {
                 redact_json_credentials(body);
             }
         }
+        EventKind::WebSocket(m) => {
+            if let Body::Json(data) = &mut m.data {
+                redact_json_credentials(data);
+            }
+        }
         EventKind::Sse(_) | EventKind::StreamEnd(_) | EventKind::Tunnel(_) => {}
         EventKind::Error(_) => {}
     }

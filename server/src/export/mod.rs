@@ -112,6 +112,13 @@ pub fn write_har<W: Write>(
     for log in logs {
         for flow in log.events()? {
             let mut events = flow?;
+            // A tunnel carried no HTTP the proxy could read: nothing for HAR.
+            if events
+                .iter()
+                .all(|e| matches!(e.kind, shared::EventKind::Tunnel(_)))
+            {
+                continue;
+            }
             events.iter_mut().for_each(|e| filters.apply(e));
             if !har.flow(&events)? {
                 skipped.flows_without_request += 1;

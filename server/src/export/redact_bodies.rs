@@ -45,6 +45,7 @@ pub fn redact(event: &mut Event) {
         EventKind::Request(r) => redact_body(&mut r.body, KEPT_WHOLE),
         EventKind::Response(r) => redact_body(&mut r.body, &[]),
         EventKind::Sse(s) => scrub(&mut s.data),
+        EventKind::WebSocket(m) => redact_body(&mut m.data, &[]),
         EventKind::ResponseHeaders(_)
         | EventKind::StreamEnd(_)
         | EventKind::Error(_)

@@ -135,7 +135,7 @@ impl SessionIndex {
         };
         let entry = &mut self.flows[flow as usize];
         match parsed {
-            Parsed::Request { ts, facts, .. } => entry.summary.accept_request(seq, ts, facts),
+            Parsed::Request { ts, facts, .. } => entry.summary.accept_request(seq, ts, *facts),
             Parsed::Event(event) => entry.summary.accept(seq, &event),
         }
         entry.lines.push(seq);
@@ -362,7 +362,7 @@ enum Parsed {
     Request {
         ts: Timestamp,
         flow_id: FlowId,
-        facts: RequestFacts,
+        facts: Box<RequestFacts>,
     },
     Event(Box<Event>),
 }
@@ -378,7 +378,7 @@ fn parse_line(line: &[u8]) -> Result<Parsed, serde_json::Error> {
             return Ok(Parsed::Request {
                 ts,
                 flow_id,
-                facts: skim.facts(),
+                facts: Box::new(skim.facts()),
             });
         }
     }
@@ -582,7 +582,7 @@ mod tests {
                 assert!(size < SKIM_ABOVE, "a big request must be skimmed");
                 continue;
             };
-            assert_eq!(facts, full);
+            assert_eq!(*facts, full);
             assert_eq!(facts.message_count, Some(2));
             assert_eq!(facts.agent_id.as_deref(), Some("a1"));
             assert_eq!(facts.parent_agent_id.as_deref(), Some("main-7"));

@@ -378,3 +378,110 @@ async fn claude_code_through_https_proxy_is_seen_with_every_host_it_calls() {
         "the key reached the host whole"
     );
 }
+
+/// A `listen` restarted on the same port while Claude Code (through
+/// `--mitm`) waits on an answer: the cut call is retried against the new
+/// proxy, which has the same CA and token, and the session completes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_restarted_while_claude_code_runs_through_it_keeps_serving_it() {
+    let path = format!(
+        "{}:{}",
+        claude_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ip = "127.0.0.10";
+    let mock =
+        MockUpstream::start_tls_on(format!("{ip}:443").parse().unwrap(), &["api.anthropic.com"])
+            .await
+            .expect("the HTTPS mock binds port 443 of a loopback address, which needs root");
+    let mock_ca = mock.tls.as_ref().unwrap().file.to_str().unwrap().to_owned();
+    let resolve = format!("api.anthropic.com:443:{ip}");
+    let state = tempfile::tempdir().unwrap();
+    let start = |port: u16| {
+        let port = port.to_string();
+        TraceClaude::start_with(
+            crate::util::bin(),
+            &mock.url(),
+            None,
+            &[
+                "--port",
+                &port,
+                "--resolve",
+                &resolve,
+                "--upstream-ca",
+                &mock_ca,
+            ],
+            |command| {
+                command.env("TRACE_CLAUDE_STATE_DIR", state.path());
+            },
+        )
+        .unwrap()
+    };
+    let first = start(0);
+    let port = first.proxy_port;
+    mock.state
+        .stall_next_messages(std::time::Duration::from_secs(5));
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let claude = tokio::task::spawn_blocking({
+        let (home, work, state) = (
+            home.path().to_owned(),
+            work.path().to_owned(),
+            state.path().to_owned(),
+        );
+        move || {
+            Command::new(repo().join("bin/trace_claude_run"))
+                .args(["--mitm", "claude", "-p", "say hello"])
+                .current_dir(&work)
+                .env("PATH", &path)
+                .env("HOME", &home)
+                .env("ANTHROPIC_API_KEY", KEY)
+                .env("DISABLE_AUTOUPDATER", "1")
+                .env("TRACE_CLAUDE_PORT", port.to_string())
+                .env("TRACE_CLAUDE_STATE_DIR", &state)
+                .env_remove("ANTHROPIC_BASE_URL")
+                .env_remove("HTTPS_PROXY")
+                .output()
+                .unwrap()
+        }
+    });
+    // Claude Code is waiting on its first model call: restart the proxy.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !mock
+        .state
+        .requests()
+        .iter()
+        .any(|r| r.path.starts_with("/v1/messages?"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Claude Code never called the model"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(first);
+    let second = start(port);
+    let out = claude.await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "claude failed across the restart: {stdout}\n{}\nproxy: {}",
+        String::from_utf8_lossy(&out.stderr),
+        second.stderr()
+    );
+    assert!(stdout.contains("Hello from the mock upstream."), "{stdout}");
+    let events = second.wait_for(std::time::Duration::from_secs(10), |events| {
+        events.iter().any(|e| {
+            e["type"] == "request"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/v1/messages?"))
+        })
+    });
+    assert!(
+        events.iter().any(|e| e["type"] == "request"
+            && e["host"] == "api.anthropic.com"
+            && e["mode"] == "forward"),
+        "the retried call is in the new proxy's log"
+    );
+}

@@ -117,12 +117,23 @@ fn an_unwritable_sessions_dir_is_one_line() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_banner_names_the_real_ports_and_log_and_ctrl_c_flushes_and_exits_0() {
     let (_mock, mut tc) = mock_and_proxy().await;
-    assert_eq!(tc.banner.len(), 6, "{:?}", tc.banner);
+    assert_eq!(tc.banner.len(), 8, "{:?}", tc.banner);
     assert_eq!(tc.banner[3], "Run claude with:");
     assert_eq!(
         tc.banner[4],
         format!(
             "TRACE_CLAUDE_PORT={} trace_claude_run claude -p \"hello\"",
+            tc.proxy_port
+        )
+    );
+    assert_eq!(
+        tc.banner[5],
+        "Or through HTTPS_PROXY, to see every call on every host:"
+    );
+    assert_eq!(
+        tc.banner[6],
+        format!(
+            "TRACE_CLAUDE_PORT={} trace_claude_run --mitm claude -p \"hello\"",
             tc.proxy_port
         )
     );
@@ -279,7 +290,11 @@ fn environment_of_run(tc: &TraceClaude, mitm: bool, set: &[(&str, &str)]) -> Vec
         command.env(name, value);
     }
     let out = command.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)
@@ -292,9 +307,15 @@ async fn run_points_the_command_at_the_proxy_one_way_or_the_other() {
     // back what a non-Anthropic base URL turns off, unless the user chose.
     let to_anthropic = TraceClaude::start(bin(), "https://api.anthropic.com", &[]).unwrap();
     let env = environment_of_run(&to_anthropic, false, &[("ENABLE_TOOL_SEARCH", "false")]);
-    let base = format!("ANTHROPIC_BASE_URL=http://127.0.0.1:{}", to_anthropic.proxy_port);
+    let base = format!(
+        "ANTHROPIC_BASE_URL=http://127.0.0.1:{}",
+        to_anthropic.proxy_port
+    );
     assert!(env.contains(&base), "{env:?}");
-    assert!(env.contains(&"ENABLE_TOOL_SEARCH=false".to_owned()), "the user's choice stays");
+    assert!(
+        env.contains(&"ENABLE_TOOL_SEARCH=false".to_owned()),
+        "the user's choice stays"
+    );
     assert!(env.contains(&"CLAUDE_CODE_ENABLE_FINE_GRAINED_TOOL_STREAMING=1".to_owned()));
     assert!(env.contains(&"CLAUDE_CODE_PROPAGATE_TRACEPARENT=1".to_owned()));
     assert!(!env.iter().any(|v| v.starts_with("HTTPS_PROXY=")));
@@ -313,15 +334,24 @@ async fn run_points_the_command_at_the_proxy_one_way_or_the_other() {
         to_anthropic.proxy_port
     );
     assert!(env.contains(&proxy), "{env:?}");
-    let ca = format!("NODE_EXTRA_CA_CERTS={}", state_dir.join("ca/ca.pem").display());
+    let ca = format!(
+        "NODE_EXTRA_CA_CERTS={}",
+        state_dir.join("ca/ca.pem").display()
+    );
     assert!(env.contains(&ca), "{env:?}");
     assert!(env.contains(&"NO_PROXY=localhost,127.0.0.1,::1".to_owned()));
-    assert!(!env.iter().any(|v| v.starts_with("ANTHROPIC_BASE_URL=")), "{env:?}");
+    assert!(
+        !env.iter().any(|v| v.starts_with("ANTHROPIC_BASE_URL=")),
+        "{env:?}"
+    );
 
     // Another upstream (a gateway, the mock): the seed's behaviour exactly.
     let mock = MockUpstream::start().await.unwrap();
     let elsewhere = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
     let env = environment_of_run(&elsewhere, false, &[]);
-    assert!(!env.iter().any(|v| v.starts_with("ENABLE_TOOL_SEARCH=")), "{env:?}");
+    assert!(
+        !env.iter().any(|v| v.starts_with("ENABLE_TOOL_SEARCH=")),
+        "{env:?}"
+    );
     assert!(!env.iter().any(|v| v.starts_with("TRACE_CLAUDE_COMMAND=")));
 }

@@ -416,3 +416,116 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_inside_an_intercepted_host_passes_through_and_its_messages_are_recorded() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let (mock, tc) = anthropic_on("127.0.0.9", &[]).await;
+    let (token, ca) = proxy_state(&tc);
+    // As Claude Code opens Remote Control's socket: CONNECT, TLS trusting
+    // the proxy's CA, then the upgrade.
+    let mut tcp = TcpStream::connect(("127.0.0.1", tc.proxy_port))
+        .await
+        .unwrap();
+    let head = format!(
+        "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\nProxy-Authorization: Basic {}\r\n\r\n",
+        base64_of(&format!("trace_claude:{token}"))
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 1024];
+    let n = tcp.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
+    testkit::install_crypto_provider();
+    let mut roots = rustls::RootCertStore::empty();
+    let der =
+        <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::from_pem_file(
+            &ca,
+        )
+        .unwrap();
+    roots.add(der).unwrap();
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect("api.anthropic.com".try_into().unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut ws, response) = tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::client_async("wss://api.anthropic.com/v1/sessions/ws", tls),
+    )
+    .await
+    .expect("the upgrade got no answer")
+    .unwrap();
+    assert_eq!(response.status(), 101);
+    let hello = r#"{"type":"hello","session_key":"sk-ant-sid01-SOCKETSECRETsocketsecret-dddd"}"#;
+    ws.send(Message::text(hello)).await.unwrap();
+    let echoed = tokio::time::timeout(WAIT, ws.next())
+        .await
+        .expect("no echo")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(echoed.to_text().unwrap()).unwrap()["echo"],
+        hello,
+        "the host got the message as sent, and its answer came back"
+    );
+    ws.close(None).await.unwrap();
+    let closing = async { while let Some(Ok(_)) = ws.next().await {} };
+    if tokio::time::timeout(Duration::from_secs(3), closing)
+        .await
+        .is_err()
+    {
+        panic!(
+            "the close got no answer; logged: {:#?}",
+            tc.events()
+                .iter()
+                .map(|e| format!("{} {} {}", e["type"], e["from"], e["kind"]))
+                .collect::<Vec<_>>()
+        );
+    }
+    drop(ws);
+    assert_eq!(mock.state.requests()[0].path, "/v1/sessions/ws");
+
+    let events = tc.wait_for(WAIT, |events| testkit::ended_events(events) >= 1);
+    let request = requests_to(&events, "api.anthropic.com")[0];
+    let flow = flow_events(&events, request["flow_id"].as_str().unwrap());
+    let kinds: Vec<String> = flow
+        .iter()
+        .map(|e| match e["type"].as_str().unwrap() {
+            "websocket" => format!(
+                "ws:{}:{}",
+                e["from"].as_str().unwrap(),
+                e["kind"].as_str().unwrap()
+            ),
+            other => other.to_owned(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "request",
+            "response_headers",
+            "ws:client:text",
+            "ws:server:text",
+            "ws:client:close",
+            "ws:server:close",
+            "stream_end"
+        ]
+    );
+    assert_eq!(flow[1]["status_code"], 101);
+    assert_eq!(flow[2]["data"]["type"], "hello");
+    assert_eq!(
+        flow[2]["data"]["session_key"], "sk-ant-…dddd",
+        "{}",
+        flow[2]
+    );
+    // The echo holds the key as a string inside a string: not a credential
+    // field, and the host's own words; kept.
+    assert!(flow[3]["data"]["echo"]
+        .as_str()
+        .unwrap()
+        .contains("\"type\":\"hello\""));
+}

@@ -17,6 +17,7 @@ pub mod scenarios;
 #[cfg(test)]
 mod tests;
 pub mod tls;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
@@ -73,9 +74,20 @@ pub struct MockState {
     /// Body bytes the `flood` and `big` scenarios have handed to the
     /// connection so far: how far a stream got before backpressure held it.
     pub bytes_sent: AtomicU64,
+    /// Milliseconds the next `/v1/messages` call waits before its answer
+    /// (once): a request in flight to cut.
+    stall_next_messages_ms: AtomicU64,
 }
 
 impl MockState {
+    /// The next `/v1/messages` call waits `delay` before it is answered.
+    pub fn stall_next_messages(&self, delay: std::time::Duration) {
+        self.stall_next_messages_ms.store(
+            delay.as_millis() as u64,
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
@@ -172,13 +184,19 @@ async fn serve(
                 .clone();
             match tls {
                 None => {
-                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades()
+                        .await;
                 }
                 Some(acceptor) => {
                     let Ok(stream) = acceptor.accept(stream).await else {
                         return;
                     };
-                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http
+                        .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades()
+                        .await;
                 }
             }
         });
@@ -188,8 +206,9 @@ async fn serve(
 /// Records the request, then answers it as its scenario (or its absence) says.
 async fn respond(
     state: Arc<MockState>,
-    req: hyper::Request<Incoming>,
+    mut req: hyper::Request<Incoming>,
 ) -> Result<MockResponse, std::io::Error> {
+    let upgrade = websocket::wants_upgrade(&req).then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -217,6 +236,17 @@ async fn respond(
     };
     if let Ok(mut requests) = state.requests.lock() {
         requests.push(seen.clone());
+    }
+    if let Some(upgrade) = upgrade {
+        return Ok(websocket::echo(&seen, upgrade));
+    }
+    if seen.path.starts_with("/v1/messages") {
+        let stall = state
+            .stall_next_messages_ms
+            .swap(0, std::sync::atomic::Ordering::SeqCst);
+        if stall > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(stall)).await;
+        }
     }
     let request_json: Value = serde_json::from_slice(&seen.body).unwrap_or(Value::Null);
     let model = request_json["model"].as_str().unwrap_or("claude-mock-1");
