@@ -28,7 +28,7 @@ use shared::CaptureMode;
 
 use crate::forward::{error_response, Destination, ProxyBody};
 use crate::shutdown::Running;
-use crate::{ForwardConfig, Proxy, Upstream, MAX_REQUEST_HEADERS, MAX_REQUEST_HEAD_BYTES};
+use crate::{ForwardConfig, Proxy, Upstream};
 
 type Answer = Result<hyper::Response<ProxyBody>, Infallible>;
 
@@ -139,19 +139,7 @@ impl Proxy {
                     }
                 })
             };
-            let connection = hyper::server::conn::http1::Builder::new()
-                .max_headers(MAX_REQUEST_HEADERS)
-                .max_buf_size(MAX_REQUEST_HEAD_BYTES)
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = stop.stopped() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
+            crate::serve_connection(TokioIo::new(stream), service, stop).await;
         });
         Ok(connection_established())
     }

@@ -237,27 +237,41 @@ impl Proxy {
                     let running = running.clone();
                     service_fn(move |req| Arc::clone(&proxy).handle(req, local, running.clone()))
                 };
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .max_headers(MAX_REQUEST_HEADERS)
-                    .max_buf_size(MAX_REQUEST_HEAD_BYTES)
-                    .serve_connection(TokioIo::new(stream), service)
-                    // CONNECT hands the connection over to a tunnel.
-                    .with_upgrades();
-                tokio::pin!(connection);
-                // A connection error is the client's business (it went away,
-                // or spoke garbage); the flow, if any, has logged it.
-                tokio::select! {
-                    _ = connection.as_mut() => {}
-                    () = stop.stopped() => {
-                        // An idle connection closes now; one in the middle of
-                        // a response closes once its flow has ended, which
-                        // the stop signal makes it do.
-                        connection.as_mut().graceful_shutdown();
-                        let _ = connection.await;
-                    }
-                }
+                serve_connection(TokioIo::new(stream), service, stop).await;
                 drop(running);
             });
+        }
+    }
+}
+
+/// Serves HTTP/1.1 on one client connection (the proxy port's, or a
+/// decrypted tunnel's) with the proxy's limits, until it ends or the proxy
+/// stops. Upgrades (`CONNECT`, WebSockets) hand the connection over.
+pub(crate) async fn serve_connection<I, S>(io: I, service: S, stop: shutdown::StopSignal)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = hyper::Response<forward::ProxyBody>,
+            Error = std::convert::Infallible,
+        > + Send,
+    S::Future: Send + 'static,
+{
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_headers(MAX_REQUEST_HEADERS)
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES)
+        .serve_connection(io, service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    // A connection error is the client's business (it went away, or spoke
+    // garbage); the flow, if any, has logged it.
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = stop.stopped() => {
+            // An idle connection closes now; one in the middle of a response
+            // closes once its flow has ended, which the stop signal makes it do.
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
         }
     }
 }

@@ -303,7 +303,7 @@ impl FlowSummary {
         if self.path.is_empty() {
             return self.usage.is_some();
         }
-        self.category == Category::Inference
+        self.endpoint() == "/v1/messages"
     }
 
     fn seen(&mut self, seq: u64) {

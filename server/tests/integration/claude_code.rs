@@ -26,6 +26,36 @@ fn claude_dir() -> PathBuf {
     bin
 }
 
+/// `./bin/trace_claude_run ARGS` as a user runs it, against the proxy on
+/// `port`: a fresh HOME and working directory, an API key, no updater, and
+/// nothing from this shell that could decide the route. Blocks (call it on
+/// a blocking thread).
+fn trace_claude_run(args: &[&str], port: u16, state: Option<&Path>) -> std::process::Output {
+    let path = format!(
+        "{}:{}",
+        claude_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut command = Command::new(repo().join("bin/trace_claude_run"));
+    command
+        .args(args)
+        .current_dir(work.path())
+        .env("PATH", &path)
+        .env("HOME", home.path())
+        .env("ANTHROPIC_API_KEY", KEY)
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("TRACE_CLAUDE_PORT", port.to_string())
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("NODE_EXTRA_CA_CERTS");
+    if let Some(state) = state {
+        command.env("TRACE_CLAUDE_STATE_DIR", state);
+    }
+    command.output().unwrap()
+}
+
 /// Runs one of docs/INTERFACE.md's jq recipes, as written, in the directory holding `sessions/`.
 fn jq(dir: &Path, recipe: &str) -> String {
     let out = Command::new("sh")
@@ -52,41 +82,22 @@ fn json_values(text: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answers_the_spec_recipes()
 {
-    let path = format!(
-        "{}:{}",
-        claude_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mock = MockUpstream::start().await.unwrap();
     let tc = TraceClaude::start(crate::util::bin(), &mock.url(), &[]).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
 
-    let out = tokio::task::spawn_blocking({
-        let (home, work, port) = (
-            home.path().to_owned(),
-            work.path().to_owned(),
-            tc.proxy_port,
-        );
-        move || {
-            Command::new(repo().join("bin/trace_claude_run"))
-                .args([
-                    "claude",
-                    "--allowedTools",
-                    "Bash",
-                    "-p",
-                    "TRACE_E2E: run the marker command and tell me what it printed",
-                ])
-                .current_dir(&work)
-                .env("PATH", &path)
-                .env("HOME", &home)
-                .env("ANTHROPIC_API_KEY", KEY)
-                .env("DISABLE_AUTOUPDATER", "1")
-                .env("TRACE_CLAUDE_PORT", port.to_string())
-                .env_remove("ANTHROPIC_BASE_URL")
-                .output()
-                .unwrap()
-        }
+    let port = tc.proxy_port;
+    let out = tokio::task::spawn_blocking(move || {
+        trace_claude_run(
+            &[
+                "claude",
+                "--allowedTools",
+                "Bash",
+                "-p",
+                "TRACE_E2E: run the marker command and tell me what it printed",
+            ],
+            port,
+            None,
+        )
     })
     .await
     .unwrap();
@@ -238,11 +249,6 @@ async fn claude_code_runs_a_tool_round_trip_through_the_proxy_and_the_log_answer
 /// Anthropic's hosts on 127.0.0.8:443 (CI runs as root).
 #[tokio::test(flavor = "multi_thread")]
 async fn claude_code_through_https_proxy_is_seen_with_every_host_it_calls() {
-    let path = format!(
-        "{}:{}",
-        claude_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let ip = "127.0.0.8";
     let hosts = [
         "api.anthropic.com",
@@ -254,50 +260,50 @@ async fn claude_code_through_https_proxy_is_seen_with_every_host_it_calls() {
         .await
         .expect("the HTTPS mock binds port 443 of a loopback address, which needs root");
     let mock_ca = mock.tls.as_ref().unwrap().file.to_str().unwrap().to_owned();
+    // An HTTP MCP server on a host that is not intercepted: its connection
+    // is tunnelled, untouched, and shows as a tunnel.
+    let mcp = tokio::net::TcpListener::bind("127.0.0.11:443")
+        .await
+        .expect("binding port 443 of a loopback address needs root");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = mcp.accept().await {
+            tokio::spawn(async move {
+                let mut hello = [0u8; 512];
+                let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut hello).await;
+            });
+        }
+    });
     let mut args: Vec<String> = vec!["--upstream-ca".into(), mock_ca];
     for host in hosts {
         args.extend(["--resolve".into(), format!("{host}:443:{ip}")]);
     }
+    args.extend([
+        "--resolve".into(),
+        "mcp.tunnelled.test:443:127.0.0.11".into(),
+    ]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let state = tempfile::tempdir().unwrap();
     let tc = TraceClaude::start_with(crate::util::bin(), &mock.url(), None, &args, |command| {
         command.env("TRACE_CLAUDE_STATE_DIR", state.path());
     })
     .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
 
-    let out = tokio::task::spawn_blocking({
-        let (home, work, state, port) = (
-            home.path().to_owned(),
-            work.path().to_owned(),
-            state.path().to_owned(),
-            tc.proxy_port,
-        );
-        move || {
-            Command::new(repo().join("bin/trace_claude_run"))
-                .args([
-                    "--mitm",
-                    "claude",
-                    "--allowedTools",
-                    "Bash",
-                    "-p",
-                    "TRACE_E2E: run the marker command and tell me what it printed",
-                ])
-                .current_dir(&work)
-                .env("PATH", &path)
-                .env("HOME", &home)
-                .env("ANTHROPIC_API_KEY", KEY)
-                .env("DISABLE_AUTOUPDATER", "1")
-                .env("TRACE_CLAUDE_PORT", port.to_string())
-                .env("TRACE_CLAUDE_STATE_DIR", &state)
-                // What a user's shell may hold must not decide the route.
-                .env_remove("ANTHROPIC_BASE_URL")
-                .env_remove("HTTPS_PROXY")
-                .env_remove("NODE_EXTRA_CA_CERTS")
-                .output()
-                .unwrap()
-        }
+    let (port, state_dir) = (tc.proxy_port, state.path().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        trace_claude_run(
+            &[
+                "--mitm",
+                "claude",
+                "--allowedTools",
+                "Bash",
+                "--mcp-config",
+                r#"{"mcpServers":{"remote":{"type":"http","url":"https://mcp.tunnelled.test/mcp"}}}"#,
+                "-p",
+                "TRACE_E2E: run the marker command and tell me what it printed",
+            ],
+            port,
+            Some(&state_dir),
+        )
     })
     .await
     .unwrap();
@@ -334,6 +340,10 @@ async fn claude_code_through_https_proxy_is_seen_with_every_host_it_calls() {
         .map(|t| format!("{}:{}", t["host"], t["port"]))
         .collect();
     eprintln!("tunnelled: {tunnels:?}");
+    assert!(
+        tunnels.iter().any(|t| t == "\"mcp.tunnelled.test\":443"),
+        "the MCP server's connection is a tunnel: {tunnels:?}"
+    );
     // Every decrypted call says where it went and that it came through
     // HTTPS_PROXY; the model calls went to api.anthropic.com, key redacted.
     assert!(
@@ -384,11 +394,6 @@ async fn claude_code_through_https_proxy_is_seen_with_every_host_it_calls() {
 /// proxy, which has the same CA and token, and the session completes.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_proxy_restarted_while_claude_code_runs_through_it_keeps_serving_it() {
-    let path = format!(
-        "{}:{}",
-        claude_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let ip = "127.0.0.10";
     let mock =
         MockUpstream::start_tls_on(format!("{ip}:443").parse().unwrap(), &["api.anthropic.com"])
@@ -421,29 +426,13 @@ async fn a_proxy_restarted_while_claude_code_runs_through_it_keeps_serving_it() 
     let port = first.proxy_port;
     mock.state
         .stall_next_messages(std::time::Duration::from_secs(5));
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let claude = tokio::task::spawn_blocking({
-        let (home, work, state) = (
-            home.path().to_owned(),
-            work.path().to_owned(),
-            state.path().to_owned(),
-        );
-        move || {
-            Command::new(repo().join("bin/trace_claude_run"))
-                .args(["--mitm", "claude", "-p", "say hello"])
-                .current_dir(&work)
-                .env("PATH", &path)
-                .env("HOME", &home)
-                .env("ANTHROPIC_API_KEY", KEY)
-                .env("DISABLE_AUTOUPDATER", "1")
-                .env("TRACE_CLAUDE_PORT", port.to_string())
-                .env("TRACE_CLAUDE_STATE_DIR", &state)
-                .env_remove("ANTHROPIC_BASE_URL")
-                .env_remove("HTTPS_PROXY")
-                .output()
-                .unwrap()
-        }
+    let state_dir = state.path().to_owned();
+    let claude = tokio::task::spawn_blocking(move || {
+        trace_claude_run(
+            &["--mitm", "claude", "-p", "say hello"],
+            port,
+            Some(&state_dir),
+        )
     });
     // Claude Code is waiting on its first model call: restart the proxy.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
