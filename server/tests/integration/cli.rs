@@ -17,7 +17,8 @@ fn listen_command(sessions: &Path, extra: &[&str]) -> Command {
         .arg("--sessions-dir")
         .arg(sessions)
         .args(extra)
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        .env("TRACE_CLAUDE_STATE_DIR", crate::util::test_state_dir());
     command
 }
 

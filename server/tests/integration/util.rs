@@ -29,8 +29,15 @@ pub fn run<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
     Command::new(bin())
         .args(args)
         .stdin(Stdio::null())
+        .env("TRACE_CLAUDE_STATE_DIR", test_state_dir())
         .output()
         .unwrap()
+}
+
+/// Where a `listen` a test starts by hand keeps its forward-capture token and
+/// CA: never the home directory of whoever runs the tests.
+pub fn test_state_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("trace_claude-tests-state")
 }
 
 pub fn stdout(out: &Output) -> String {
