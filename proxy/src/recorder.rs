@@ -366,8 +366,8 @@ impl<S: EventSink> Recorder<S> {
                 }
             }
             Observation::End => {
+                let sensitive = self.sensitive.remove(&flow);
                 let Some(mut state) = self.flows.remove(&flow) else {
-                    self.sensitive.remove(&flow);
                     return;
                 };
                 let mut tail = Vec::new();
@@ -385,7 +385,6 @@ impl<S: EventSink> Recorder<S> {
                         self.emit(ts, EventKind::StreamEnd(StreamEnd { flow_id: flow }));
                     }
                     BodyState::Stream(mut parser) => {
-                        self.sensitive.remove(&flow);
                         parser.push(&tail, &mut self.scratch);
                         parser.finish(&mut self.scratch);
                         self.emit_sse(&flow, ts);
@@ -394,7 +393,7 @@ impl<S: EventSink> Recorder<S> {
                     BodyState::Whole(mut body, mut cut) => {
                         cut += keep_within(&mut body, &tail, MAX_WHOLE_BODY);
                         let mut logged = Body::from_bytes(&body);
-                        if self.sensitive.remove(&flow) {
+                        if sensitive {
                             if let Body::Json(value) = &mut logged {
                                 shared::secrets::redact_json_credentials(value);
                             }
