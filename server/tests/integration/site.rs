@@ -269,3 +269,53 @@ async fn a_debug_binary_serves_the_site_the_watch_loop_builds_from_leptos_site_r
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scripts_install_puts_both_commands_on_a_path_and_they_work_from_there() {
+    let prefix = tempfile::tempdir().unwrap();
+    let install = tokio::task::spawn_blocking({
+        let prefix = prefix.path().to_owned();
+        move || {
+            Command::new(repo().join("scripts/install"))
+                .env("PREFIX", &prefix)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let bin = prefix.path().join("bin");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let version = Command::new("trace_claude")
+        .arg("--version")
+        .current_dir(elsewhere.path())
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("trace_claude "));
+    // trace_claude_run finds its trace_claude beside it; with no proxy on the
+    // port it says how to start one, by the name it is installed under.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let run = Command::new("trace_claude_run")
+        .args(["true"])
+        .current_dir(elsewhere.path())
+        .env("PATH", &path)
+        .env("TRACE_CLAUDE_PORT", port.to_string())
+        .env_remove("TRACE_CLAUDE_COMMAND")
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains(&format!("`trace_claude listen --port {port}`")),
+        "{err}"
+    );
+}
