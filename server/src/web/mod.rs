@@ -16,6 +16,7 @@
 //! - `GET /api/events?after=N&upto=M`: the events of lines N+1..=M, as a JSON array.
 //! - `GET /api/export/har`, `GET /api/export/jsonl` (`&redact_bodies=1`):
 //!   the session as a file to download (see `export`).
+//! - `GET /metrics`: the session's counts and latencies for Prometheus.
 //! - `GET /api/events/stream?after=N`: every event of the live session after
 //!   line N, then new ones as they happen, as server-sent events (see `events`).
 
@@ -23,6 +24,7 @@ mod events;
 mod export;
 mod flows;
 mod log_health;
+mod metrics;
 pub mod site;
 
 use std::net::SocketAddr;
@@ -97,6 +99,7 @@ pub fn router(state: WebState) -> Router {
         .route("/api/export/har", get(export::har))
         .route("/api/export/jsonl", get(export::jsonl))
         .route("/api/export/html", get(export::html))
+        .route("/metrics", get(metrics::metrics))
         .with_state(state.clone());
     let options = state.site.options.clone();
     let site = state.site.clone();

@@ -14,6 +14,7 @@ mod flows_api;
 mod forward_capture;
 mod load;
 mod log_faults;
+mod metrics;
 mod prices_2026;
 mod proxy_faults;
 mod proxy_flows;
