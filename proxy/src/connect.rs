@@ -19,7 +19,7 @@ use std::sync::Arc;
 use base64::Engine;
 use bytes::Bytes;
 use http::header::{HeaderValue, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION};
-use http::{Method, StatusCode};
+use http::Method;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -212,13 +212,11 @@ fn proxy_auth_required() -> hyper::Response<ProxyBody> {
 }
 
 fn refused_forwarding() -> hyper::Response<ProxyBody> {
-    let mut response = error_response(
+    error_response(
         405,
         "invalid_request_error",
         "trace_claude: forward capture is off on this proxy",
-    );
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
+    )
 }
 
 #[cfg(test)]

@@ -118,6 +118,21 @@ pub async fn get_json(url: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
+/// The events of one flow of the mock's `text` scenario, streamed, in order.
+pub const TEXT_FLOW_SHAPE: [&str; 11] = [
+    "request",
+    "response_headers",
+    "sse:message_start",
+    "sse:content_block_start",
+    "sse:ping",
+    "sse:content_block_delta",
+    "sse:content_block_delta",
+    "sse:content_block_stop",
+    "sse:message_delta",
+    "sse:message_stop",
+    "stream_end",
+];
+
 /// The delta types of the mock's `thinking_tool` answer, in order.
 pub const THINKING_TOOL_DELTAS: [&str; 5] = [
     "thinking_delta",
