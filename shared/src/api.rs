@@ -75,6 +75,21 @@ pub struct LogHealth {
     pub failing_since: Option<String>,
     /// Events given up because too much piled up while writes failed.
     pub events_lost: u64,
+    /// The OpenTelemetry export, when `listen` sends spans somewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<ExportHealth>,
+}
+
+/// Whether spans reach the OpenTelemetry collector. A collector that is down
+/// costs queued memory up to a bound, then spans: the user must know.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExportHealth {
+    /// Where spans go (the traces URL).
+    pub endpoint: String,
+    /// Why the last export failed, while exports fail.
+    pub error: Option<String>,
+    /// Spans given up: the queue was full, or a batch failed every retry.
+    pub spans_dropped: u64,
 }
 
 impl Default for LogHealth {
@@ -84,6 +99,7 @@ impl Default for LogHealth {
             error: None,
             failing_since: None,
             events_lost: 0,
+            export: None,
         }
     }
 }
@@ -103,18 +119,46 @@ impl LogHealth {
         self.failing_since = None;
     }
 
-    /// What the page's banner says while the log cannot be written; `None`
-    /// while it is fine.
+    /// What the page's banner says while the log cannot be written, or
+    /// spans do not reach the collector; `None` while all is well.
     pub fn problem(&self) -> Option<String> {
-        if self.ok {
-            return None;
+        let mut problems = Vec::new();
+        if !self.ok {
+            let error = self.error.as_deref().unwrap_or("unknown error");
+            let mut text = format!(
+                "The session log cannot be written ({error}). Claude Code's traffic is still forwarded; events are kept in memory and written when there is room again."
+            );
+            if self.events_lost > 0 {
+                text.push_str(&format!(" {} events could not be kept.", self.events_lost));
+            }
+            problems.push(text);
         }
-        let error = self.error.as_deref().unwrap_or("unknown error");
-        let mut text = format!(
-            "The session log cannot be written ({error}). Claude Code's traffic is still forwarded; events are kept in memory and written when there is room again."
-        );
-        if self.events_lost > 0 {
-            text.push_str(&format!(" {} events could not be kept.", self.events_lost));
+        if let Some(export) = self.export.as_ref().and_then(ExportHealth::problem) {
+            problems.push(export);
+        }
+        (!problems.is_empty()).then(|| problems.join(" "))
+    }
+}
+
+impl ExportHealth {
+    /// What the banner says of the export; `None` while spans get through
+    /// and none was lost.
+    pub fn problem(&self) -> Option<String> {
+        let mut text = match &self.error {
+            Some(error) => format!(
+                "Spans cannot be sent to {} ({error}); they are queued and retried, and the log has every call.",
+                self.endpoint
+            ),
+            None if self.spans_dropped > 0 => {
+                format!("Some spans did not reach {}.", self.endpoint)
+            }
+            None => return None,
+        };
+        if self.spans_dropped > 0 {
+            text.push_str(&format!(
+                " {} spans were dropped; `trace_claude export --otlp-endpoint` sends the log again without duplicates.",
+                self.spans_dropped
+            ));
         }
         Some(text)
     }
@@ -222,5 +266,38 @@ mod tests {
         );
         health.recovered();
         assert_eq!(health.problem(), None);
+    }
+
+    #[test]
+    fn an_export_that_fails_or_dropped_spans_is_a_problem_of_its_own() {
+        let mut health = LogHealth {
+            export: Some(ExportHealth {
+                endpoint: "http://collector:4318/v1/traces".into(),
+                ..ExportHealth::default()
+            }),
+            ..LogHealth::default()
+        };
+        assert_eq!(health.problem(), None, "an export that works is no news");
+        let export = health.export.as_mut().unwrap();
+        export.error = Some("connection refused".into());
+        let text = health.problem().unwrap();
+        assert!(
+            text.starts_with(
+                "Spans cannot be sent to http://collector:4318/v1/traces (connection refused)"
+            ),
+            "{text}"
+        );
+        let export = health.export.as_mut().unwrap();
+        export.error = None;
+        export.spans_dropped = 7;
+        let text = health.problem().unwrap();
+        assert!(text.contains(" 7 spans were dropped"), "{text}");
+        health.failing("disk full".into());
+        let text = health.problem().unwrap();
+        assert!(
+            text.starts_with("The session log cannot be written (disk full)")
+                && text.contains("7 spans"),
+            "both problems are told: {text}"
+        );
     }
 }
