@@ -78,6 +78,15 @@ pub struct ListenArgs {
     pub resolve: Vec<proxy::resolve::Resolve>,
     #[command(flatten)]
     pub prices: PricesArg,
+    /// Send each finished call as an OpenTelemetry span to this OTLP/HTTP
+    /// base URL (`/v1/traces` is appended); OTEL_EXPORTER_OTLP_ENDPOINT and
+    /// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT work too
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// Put the conversation (system prompt, messages, answer, tool
+    /// definitions) in the spans; off by default
+    #[arg(long)]
+    pub otlp_content: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,7 +119,7 @@ pub struct StatsArgs {
 /// One flag per format, exactly one of them required: a new format is one
 /// more flag in the group.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl", "html"])))]
+#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl", "html", "otlp_endpoint"])))]
 pub struct ExportArgs {
     /// HAR 1.2, for browser DevTools and other HAR viewers: one entry per flow
     #[arg(long)]
@@ -122,6 +131,13 @@ pub struct ExportArgs {
     /// that opens from disk with no server and no network; one log at a time
     #[arg(long)]
     pub html: bool,
+    /// OpenTelemetry spans, sent to this OTLP/HTTP base URL (`/v1/traces` is
+    /// appended); sending a log again adds nothing, the ids are the log's
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
+    /// With --otlp-endpoint: put the conversation in the spans
+    #[arg(long, requires = "otlp_endpoint")]
+    pub otlp_content: bool,
     /// Session logs to export (JSON Lines files written by `listen`)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
@@ -141,6 +157,7 @@ pub struct ExportArgs {
 }
 
 impl ExportArgs {
+    /// The file formats; `--otlp-endpoint` sends spans instead of writing a file.
     pub fn format(&self) -> crate::export::Format {
         if self.har {
             crate::export::Format::Har

@@ -26,6 +26,7 @@ pub mod cli;
 pub mod commands;
 pub mod export;
 pub mod log;
+pub mod otlp;
 pub mod prices;
 pub mod state;
 pub mod web;

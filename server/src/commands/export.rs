@@ -1,6 +1,9 @@
 //! `trace_claude export`: session logs as one file to share.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -8,10 +11,19 @@ use crate::cli::ExportArgs;
 use crate::export::{html, output, write_har, write_jsonl, Filters, Format};
 use crate::log::index::SessionIndex;
 use crate::log::lines::warn_about_skipped;
+use crate::otlp;
 use crate::web::site;
 
 /// `trace_claude export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    if let Some(endpoint) = &args.otlp_endpoint {
+        let target =
+            otlp::Target::resolve(Some(endpoint))?.context("--otlp-endpoint needs a URL")?;
+        let prices = crate::prices::load(args.prices.as_deref())?;
+        return tokio::runtime::Runtime::new()
+            .context("cannot start the async runtime")?
+            .block_on(send_spans(target, &args.files, args.otlp_content, prices));
+    }
     let format = args.format();
     let filters = Filters {
         redact_credentials: !args.no_redact,
@@ -74,6 +86,48 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             _ => anyhow::bail!("nothing to report"),
         },
     })
+}
+
+/// How long `export --otlp-endpoint` waits for the collector to take the
+/// last spans (each batch has its own retries within this).
+const SEND_PATIENCE: Duration = Duration::from_secs(120);
+
+/// `export --otlp-endpoint`: every flow of the logs as a span. The ids come
+/// from the logs, so sending again adds nothing to the backend.
+async fn send_spans(
+    target: otlp::Target,
+    files: &[PathBuf],
+    content: bool,
+    prices: shared::Prices,
+) -> anyhow::Result<()> {
+    // Every log must open before anything is sent.
+    for f in files {
+        std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+    }
+    let pipeline = target.pipeline(Box::new(|_| {}))?;
+    let options = Arc::new(otlp::SpanOptions::new(content, prices));
+    let mut offered = 0;
+    for file in files {
+        let (sender, options, file) = (pipeline.sender(), options.clone(), file.clone());
+        offered += tokio::task::spawn_blocking(move || otlp::export_log(&file, options, &sender))
+            .await
+            .context("the export stopped")??;
+    }
+    let stats = pipeline.finish(SEND_PATIENCE).await;
+    let sent = stats.sent.load(Ordering::Relaxed);
+    let dropped = stats.dropped.load(Ordering::Relaxed);
+    if dropped > 0 || sent != offered {
+        anyhow::bail!(
+            "sent {sent} of {offered} spans to {}; {dropped} did not get through",
+            target.traces_url
+        );
+    }
+    eprintln!(
+        "trace_claude: sent {sent} spans from {} session logs to {}",
+        files.len(),
+        target.traces_url
+    );
+    Ok(())
 }
 
 /// `export --jsonl x.jsonl -o x.jsonl` would empty the log before reading it.

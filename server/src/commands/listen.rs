@@ -14,11 +14,12 @@ use crate::log::catalog::{Catalog, Source};
 use crate::log::hub::Hub;
 use crate::log::writer::{create_session_file, LogSink};
 use crate::web::site;
-use crate::{prices, state, web};
+use crate::{otlp, prices, state, web};
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
     let upstream = Upstream::parse(&args.upstream)?;
     let prices = prices::load(args.prices.file.as_deref())?;
+    let export_target = otlp::Target::resolve(args.otlp_endpoint.as_deref())?;
     // Bind before creating the log, so a port in use leaves no empty session behind.
     let proxy_listener = bind(args.bind, args.port, "the proxy", "--port").await?;
     let web_listener = bind(args.bind, args.web_port, "the web UI", "--web-port").await?;
@@ -79,7 +80,29 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         dir: args.sessions_dir.clone(),
         live: hub.session_name().to_owned(),
     });
-    let state = web::WebState::new(Some(hub), catalog, prices, web_addr, session, site);
+    // The exporter follows the log through its index, as the UI does.
+    let export = match &export_target {
+        Some(target) => {
+            let to_hub = hub.clone();
+            let pipeline = target.pipeline(Box::new(move |health| {
+                to_hub.update_log_health(|h| h.export = Some(health.clone()));
+            }))?;
+            hub.update_log_health(|h| h.export = Some(pipeline.health()));
+            let options = otlp::SpanOptions::new(args.otlp_content, prices.clone());
+            let follower = otlp::Follower::start(
+                catalog.clone(),
+                hub.session_name().to_owned(),
+                std::sync::Arc::new(options),
+                pipeline.sender(),
+            );
+            Some((pipeline, follower))
+        }
+        None => None,
+    };
+    let mut state = web::WebState::new(Some(hub), catalog, prices, web_addr, session, site);
+    if let Some((pipeline, _)) = &export {
+        state = state.with_export(pipeline.stats());
+    }
     let app = web::router(state);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(web_listener, app).await {
@@ -87,12 +110,26 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<()> {
         }
     });
 
-    print_banner(proxy_addr, web_addr, &log_path);
+    let export_line = export_target.as_ref().map(|target| {
+        let content = if args.otlp_content {
+            ", with content"
+        } else {
+            ""
+        };
+        format!("✓ OpenTelemetry spans to {}{content}", target.traces_url)
+    });
+    print_banner(proxy_addr, web_addr, &log_path, export_line.as_deref());
     shutdown_signal().await?;
     // Everything the proxy saw before Ctrl+C goes into the log before
     // exiting, and each flow cut short says so in its own `error` line.
     if let Err(e) = proxy.shutdown(SHUTDOWN_STEP).await {
         eprintln!("trace_claude: warning: stopping: {e}");
+    }
+    // Then the spans of those last flows, for as long as a collector that
+    // answers needs.
+    if let Some((pipeline, follower)) = export {
+        follower.finish().await;
+        pipeline.finish(EXPORT_PATIENCE).await;
     }
     Ok(())
 }
@@ -132,6 +169,9 @@ fn forward_capture(
 /// enough that a hung upstream does not keep the terminal.
 const SHUTDOWN_STEP: Duration = Duration::from_secs(2);
 
+/// How long the last spans get to reach the collector at Ctrl+C.
+const EXPORT_PATIENCE: Duration = Duration::from_secs(5);
+
 pub async fn bind(ip: IpAddr, port: u16, what: &str, flag: &str) -> anyhow::Result<TcpListener> {
     let addr = SocketAddr::new(ip, port);
     TcpListener::bind(addr).await.with_context(|| {
@@ -139,7 +179,7 @@ pub async fn bind(ip: IpAddr, port: u16, what: &str, flag: &str) -> anyhow::Resu
     })
 }
 
-fn print_banner(proxy: SocketAddr, web: SocketAddr, log: &Path) {
+fn print_banner(proxy: SocketAddr, web: SocketAddr, log: &Path, export: Option<&str>) {
     let log = log.display().to_string();
     let log = log.strip_prefix("./").unwrap_or(&log);
     let run = if proxy.port() == 8000 {
@@ -153,6 +193,9 @@ fn print_banner(proxy: SocketAddr, web: SocketAddr, log: &Path) {
     println!("✓ Proxy listening on http://{proxy}");
     println!("✓ Web UI at http://{web}");
     println!("✓ Logs: {log}");
+    if let Some(export) = export {
+        println!("{export}");
+    }
     println!("Run claude with:");
     println!("{run}");
     println!("Or through HTTPS_PROXY, to see every call on every host:");

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::http::header;
@@ -26,6 +27,7 @@ pub async fn metrics(State(state): State<WebState>) -> Response {
         .hub
         .as_ref()
         .map(|hub| hub.log_health().borrow().clone());
+    let export = state.export.clone();
     let result = indexed(&state, None, move |index, _| {
         let flows: Vec<&FlowSummary> = index.summaries().collect();
         let mut text = render(&flows, &prices);
@@ -47,6 +49,27 @@ pub async fn metrics(State(state): State<WebState>) -> Response {
                 "trace_claude_log_events_lost_total",
                 "Events given up while writes to the log failed.",
                 &[(String::new(), health.events_lost as f64)],
+            );
+        }
+        if let Some(export) = export {
+            let read = |n: &std::sync::atomic::AtomicU64| n.load(Ordering::Relaxed) as f64;
+            counter(
+                &mut text,
+                "trace_claude_export_spans_sent_total",
+                "OpenTelemetry spans the collector took.",
+                &[(String::new(), read(&export.sent))],
+            );
+            counter(
+                &mut text,
+                "trace_claude_export_spans_dropped_total",
+                "OpenTelemetry spans given up: the queue was full, or every retry failed.",
+                &[(String::new(), read(&export.dropped))],
+            );
+            gauge(
+                &mut text,
+                "trace_claude_export_spans_queued",
+                "OpenTelemetry spans waiting to be sent.",
+                read(&export.queued),
             );
         }
         Ok(text)

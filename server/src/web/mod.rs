@@ -55,6 +55,8 @@ pub struct WebState {
     /// `Host` values this server answers to; anything else is refused, which
     /// defeats DNS rebinding.
     allowed_hosts: Arc<[String]>,
+    /// The OpenTelemetry export's counts, when `listen` exports.
+    export: Option<Arc<crate::otlp::ExportStats>>,
 }
 
 impl WebState {
@@ -82,7 +84,14 @@ impl WebState {
             session: Arc::new(session),
             site: Arc::new(site),
             allowed_hosts: allowed_hosts.into(),
+            export: None,
         }
+    }
+
+    /// Serves the export's counts on `/metrics`.
+    pub fn with_export(mut self, stats: Arc<crate::otlp::ExportStats>) -> Self {
+        self.export = Some(stats);
+        self
     }
 }
 
