@@ -58,3 +58,22 @@ test('a log that cannot be written shows a banner until writing works again', as
     await tc.stop();
   }
 });
+
+test('spans that cannot reach the collector show in the same banner, the proxy unaffected', async ({ page, mock }) => {
+  // Nothing listens on port 1: every export is refused at once.
+  const tc = await TraceClaude.start(mock.url, { extra: ['--otlp-endpoint', 'http://127.0.0.1:1'] });
+  try {
+    await openUi(page, tc);
+    const banner = page.locator('[data-log-health="failing"]');
+    await expect(banner).toHaveCount(0);
+    expect(await tc.send('text')).toContain('message_stop');
+    await expect(banner).toBeVisible({ timeout: 15_000 });
+    await expect(banner).toContainText('Spans cannot be sent to http://127.0.0.1:1/v1/traces');
+    await expect(banner).toContainText('the log has every call');
+    await page.screenshot({ path: 'test-results/export-health.png' });
+    // The call itself is in the flow list as usual.
+    await expect(page.locator('[data-role="flow"]')).toHaveCount(1);
+  } finally {
+    await tc.stop();
+  }
+});

@@ -4,6 +4,8 @@
 
 pub mod binary;
 pub mod mock;
+pub mod otlp_sink;
+pub mod phoenix;
 pub mod script;
 pub mod session_gen;
 

@@ -2,59 +2,13 @@
 //! `./bin/trace_claude_run` against the mock upstream, makes a Bash tool round
 //! trip, and the session log answers every jq recipe of docs/INTERFACE.md.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 use testkit::{MockUpstream, TraceClaude};
 
-const KEY: &str = "sk-ant-api03-e2eSECRETe2eSECRETe2eSECRET-K3Y9";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn claude_dir() -> PathBuf {
-    let bin = repo().join("end2end/node_modules/.bin");
-    assert!(
-        bin.join("claude").exists(),
-        "the Claude Code CLI is not installed: run ./scripts/setup (it runs npm ci in end2end/)"
-    );
-    bin
-}
-
-/// `./bin/trace_claude_run ARGS` as a user runs it, against the proxy on
-/// `port`: a fresh HOME and working directory, an API key, no updater, and
-/// nothing from this shell that could decide the route. Blocks (call it on
-/// a blocking thread).
-fn trace_claude_run(args: &[&str], port: u16, state: Option<&Path>) -> std::process::Output {
-    let path = format!(
-        "{}:{}",
-        claude_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let home = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let mut command = Command::new(repo().join("bin/trace_claude_run"));
-    command
-        .args(args)
-        .current_dir(work.path())
-        .env("PATH", &path)
-        .env("HOME", home.path())
-        .env("ANTHROPIC_API_KEY", KEY)
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("TRACE_CLAUDE_PORT", port.to_string())
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("NODE_EXTRA_CA_CERTS");
-    if let Some(state) = state {
-        command.env("TRACE_CLAUDE_STATE_DIR", state);
-    }
-    command.output().unwrap()
-}
+use crate::util::{trace_claude_run, CLAUDE_KEY as KEY};
 
 /// Runs one of docs/INTERFACE.md's jq recipes, as written, in the directory holding `sessions/`.
 fn jq(dir: &Path, recipe: &str) -> String {

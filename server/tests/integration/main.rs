@@ -15,6 +15,7 @@ mod forward_capture;
 mod load;
 mod log_faults;
 mod metrics;
+mod otlp;
 mod prices_2026;
 mod proxy_faults;
 mod proxy_flows;

@@ -5,7 +5,7 @@
 //! site directory (`LEPTOS_SITE_ROOT`, as `cargo leptos watch` runs it)
 //! serves that directory, built the way the watch loop builds it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,14 +13,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH
 use reqwest::StatusCode;
 use testkit::{client, MockUpstream, TraceClaude};
 
-use crate::util::STREAM_BODY;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+use crate::util::{repo, STREAM_BODY};
 
 /// The release binary as `./bin/trace_claude` builds and runs it.
 fn release_binary() -> PathBuf {

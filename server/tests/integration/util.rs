@@ -9,7 +9,7 @@
 //! benchmark or the end-to-end binaries need too live in `testkit` instead.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -189,4 +189,55 @@ pub async fn assert_413(reader: &mut (impl AsyncRead + Unpin), timeout: Duration
     let answer = String::from_utf8_lossy(&answer[..n]);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("exceeds the proxy's limit"), "{answer}");
+}
+
+/// The API key the real CLI is given in the end-to-end tests.
+pub const CLAUDE_KEY: &str = "sk-ant-api03-e2eSECRETe2eSECRETe2eSECRET-K3Y9";
+
+/// The repository (the workspace root).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Where `npm ci` in end2end/ put the Claude Code CLI.
+pub fn claude_dir() -> PathBuf {
+    let bin = repo().join("end2end/node_modules/.bin");
+    assert!(
+        bin.join("claude").exists(),
+        "the Claude Code CLI is not installed: run ./scripts/setup (it runs npm ci in end2end/)"
+    );
+    bin
+}
+
+/// `./bin/trace_claude_run ARGS` as a user runs it, against the proxy on
+/// `port`: a fresh HOME and working directory, an API key, no updater, and
+/// nothing from this shell that could decide the route. Blocks (call it on
+/// a blocking thread).
+pub fn trace_claude_run(args: &[&str], port: u16, state: Option<&Path>) -> std::process::Output {
+    let path = format!(
+        "{}:{}",
+        claude_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let mut command = Command::new(repo().join("bin/trace_claude_run"));
+    command
+        .args(args)
+        .current_dir(work.path())
+        .env("PATH", &path)
+        .env("HOME", home.path())
+        .env("ANTHROPIC_API_KEY", CLAUDE_KEY)
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("TRACE_CLAUDE_PORT", port.to_string())
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("NODE_EXTRA_CA_CERTS");
+    if let Some(state) = state {
+        command.env("TRACE_CLAUDE_STATE_DIR", state);
+    }
+    command.output().unwrap()
 }
