@@ -1,7 +1,8 @@
 //! What the proxy costs: the same load sent direct to the mock upstream and
 //! through the real `trace_claude listen` (logging included), side by side.
 //!
-//! `cargo bench -p server --bench proxy_overhead` prints, for direct and proxied:
+//! `cargo bench -p server --bench proxy_overhead` prints, for direct, proxied
+//! and proxied with OpenTelemetry export on:
 //! per-event latency (p50, p99), time to first byte with a 50 kB request body,
 //! events per second over 16 concurrent streams, and the proxy's memory after
 //! streaming N and 4N events (it must not grow with the events streamed).
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use testkit::mock::epoch;
+use testkit::otlp_sink::OtlpSink;
 use testkit::{MockUpstream, TraceClaude};
 
 const ROUNDS: usize = 5;
@@ -174,32 +176,36 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The sides measured, each in every round: the mock direct, through
+/// trace_claude, and through a second trace_claude that also exports every
+/// call as an OpenTelemetry span.
+const SIDES: [&str; 3] = ["direct", "proxied", "exporting"];
+
 #[tokio::main]
 async fn main() {
     let _ = epoch();
     let mock = MockUpstream::start().await.expect("mock upstream");
-    let tc = TraceClaude::start(
-        Path::new(env!("CARGO_BIN_EXE_trace_claude")),
-        &mock.url(),
-        &[],
-    )
-    .expect("trace_claude");
-    let direct = mock.url();
-    let proxied = tc.proxy_url();
+    let bin = Path::new(env!("CARGO_BIN_EXE_trace_claude"));
+    let tc = TraceClaude::start(bin, &mock.url(), &[]).expect("trace_claude");
+    let sink = OtlpSink::start().await.expect("OTLP receiver");
+    let exporting = TraceClaude::start(bin, &mock.url(), &["--otlp-endpoint", &sink.url()])
+        .expect("trace_claude exporting");
+    let bases = [mock.url(), tc.proxy_url(), exporting.proxy_url()];
     let c = client();
-    println!("trace_claude proxy overhead (direct = client to mock upstream; proxied = through trace_claude listen, logging on)\n");
+    println!("trace_claude proxy overhead (direct = client to mock upstream; proxied = through trace_claude listen, logging on;");
+    println!("exporting = the same with --otlp-endpoint to a receiver that accepts every span)\n");
 
-    // Warm connections and code paths on both sides.
-    for base in [&direct, &proxied] {
+    // Warm connections and code paths on every side.
+    for base in &bases {
         event_latencies(&c, base, 200, 0).await;
     }
 
-    // Rounds alternate direct and proxied so that drift on the machine hits
-    // both alike; the figures are the medians of the rounds' percentiles.
-    let mut p50 = [Vec::new(), Vec::new()];
-    let mut p99 = [Vec::new(), Vec::new()];
+    // Rounds take the sides in turn so that drift on the machine hits all
+    // alike; the figures are the medians of the rounds' percentiles.
+    let mut p50 = [Vec::new(), Vec::new(), Vec::new()];
+    let mut p99 = [Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..ROUNDS {
-        for (side, base) in [&direct, &proxied].into_iter().enumerate() {
+        for (side, base) in bases.iter().enumerate() {
             let v = sorted(event_latencies(&c, base, LATENCY_EVENTS, LATENCY_INTERVAL_US).await);
             p50[side].push(percentile(&v, 0.5));
             p99[side].push(percentile(&v, 0.99));
@@ -207,64 +213,78 @@ async fn main() {
     }
     let (p50, p99) = (p50.map(median), p99.map(median));
     println!("per-event latency, {LATENCY_EVENTS} events paced {LATENCY_INTERVAL_US} µs apart, median of {ROUNDS} rounds (µs)");
-    println!("  {:<10} {:>10} {:>10}", "", "p50", "p99");
-    for (side, name) in ["direct", "proxied"].iter().enumerate() {
-        println!("  {:<10} {:>10.1} {:>10.1}", name, p50[side], p99[side]);
+    println!("  {:<18} {:>10} {:>10}", "", "p50", "p99");
+    for (side, name) in SIDES.iter().enumerate() {
+        println!("  {:<18} {:>10.1} {:>10.1}", name, p50[side], p99[side]);
     }
-    println!(
-        "  {:<10} {:>10.1} {:>10.1}\n",
-        "added",
-        p50[1] - p50[0],
-        p99[1] - p99[0]
-    );
+    for side in 1..SIDES.len() {
+        println!(
+            "  {:<18} {:>10.1} {:>10.1}",
+            format!("added, {}", SIDES[side]),
+            p50[side] - p50[0],
+            p99[side] - p99[0]
+        );
+    }
+    println!();
 
     let body = serde_json::json!({
         "model": "claude-sonnet-4-5", "stream": true, "max_tokens": 1024,
         "messages": [{"role": "user", "content": "x".repeat(50_000)}],
     })
     .to_string();
-    let mut t = [Vec::new(), Vec::new()];
-    // Interleaved so that drift on the machine hits both alike.
+    let mut t = [Vec::new(), Vec::new(), Vec::new()];
+    // Interleaved so that drift on the machine hits every side alike.
     for _ in 0..TTFB_REQUESTS {
-        t[0].push(ttfb(&c, &direct, &body).await);
-        t[1].push(ttfb(&c, &proxied, &body).await);
+        for (side, base) in bases.iter().enumerate() {
+            t[side].push(ttfb(&c, base, &body).await);
+        }
     }
     let t: Vec<Vec<f64>> = t.into_iter().map(sorted).collect();
     println!(
         "time to first byte, {} kB request body, {TTFB_REQUESTS} requests (µs)",
         body.len() / 1000
     );
-    println!("  {:<10} {:>10} {:>10}", "", "p50", "p99");
-    for (name, v) in ["direct", "proxied"].iter().zip(&t) {
+    println!("  {:<18} {:>10} {:>10}", "", "p50", "p99");
+    for (name, v) in SIDES.iter().zip(&t) {
         println!(
-            "  {:<10} {:>10.1} {:>10.1}",
+            "  {:<18} {:>10.1} {:>10.1}",
             name,
             percentile(v, 0.5),
             percentile(v, 0.99)
         );
     }
-    println!(
-        "  {:<10} {:>10.1} {:>10.1}\n",
-        "added",
-        percentile(&t[1], 0.5) - percentile(&t[0], 0.5),
-        percentile(&t[1], 0.99) - percentile(&t[0], 0.99)
-    );
+    for side in 1..SIDES.len() {
+        println!(
+            "  {:<18} {:>10.1} {:>10.1}",
+            format!("added, {}", SIDES[side]),
+            percentile(&t[side], 0.5) - percentile(&t[0], 0.5),
+            percentile(&t[side], 0.99) - percentile(&t[0], 0.99)
+        );
+    }
+    println!();
 
     let rss_before = memory_kib(tc.pid(), "VmRSS:");
-    let mut rates = [Vec::new(), Vec::new()];
+    let mut rates = [Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..THROUGHPUT_RUNS {
-        rates[0].push(throughput(&direct).await);
-        rates[1].push(throughput(&proxied).await);
+        for (side, base) in bases.iter().enumerate() {
+            rates[side].push(throughput(base).await);
+        }
     }
     let rss_after_n = memory_kib(tc.pid(), "VmRSS:");
-    let (d, p) = (median(rates[0].clone()), median(rates[1].clone()));
+    let rates = rates.map(median);
     println!("throughput, {STREAMS} concurrent streams × {EVENTS_PER_STREAM} events, median of {THROUGHPUT_RUNS} runs (events/s)");
-    println!("  {:<10} {:>12.0}", "direct", d);
-    println!("  {:<10} {:>12.0}", "proxied", p);
-    println!("  {:<10} {:>11.0}%\n", "ratio", 100.0 * p / d);
+    for (side, name) in SIDES.iter().enumerate() {
+        println!(
+            "  {:<18} {:>12.0} {:>6.0}% of direct",
+            name,
+            rates[side],
+            100.0 * rates[side] / rates[0]
+        );
+    }
+    println!();
 
     for _ in 0..THROUGHPUT_RUNS * 3 {
-        throughput(&proxied).await;
+        throughput(&bases[1]).await;
     }
     // Let the recorder finish writing what it was handed.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -292,10 +312,16 @@ async fn main() {
         memory_kib(tc.pid(), "VmHWM:") as f64 / 1024.0
     );
     println!(
-        "  log written: {:.1} MiB",
+        "  {:<34} {:>8.1}",
+        "exporting, peak (VmHWM)",
+        memory_kib(exporting.pid(), "VmHWM:") as f64 / 1024.0
+    );
+    println!(
+        "  log written: {:.1} MiB; export requests received: {}",
         std::fs::metadata(&tc.log_path)
             .map(|m| m.len())
             .unwrap_or(0) as f64
-            / (1024.0 * 1024.0)
+            / (1024.0 * 1024.0),
+        sink.requests()
     );
 }
