@@ -169,11 +169,25 @@ impl SessionIndex {
     /// Where every flow's lines are now, to read each flow's events later
     /// without holding the index: lines indexed after this are not in it.
     pub fn snapshot(&self) -> FlowsSnapshot {
-        let flows = self
-            .flows
-            .iter()
-            .map(|flow| {
-                flow.lines
+        self.snapshot_of_flows(0..self.flows.len())
+    }
+
+    /// [`SessionIndex::snapshot`] of the flows with these ids only, in the
+    /// order given; ids not in the index are left out.
+    pub fn snapshot_of_ids<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> FlowsSnapshot {
+        let flows: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|id| self.by_id.get(id).map(|&i| i as usize))
+            .collect();
+        self.snapshot_of_flows(flows)
+    }
+
+    fn snapshot_of_flows(&self, flows: impl IntoIterator<Item = usize>) -> FlowsSnapshot {
+        let flows = flows
+            .into_iter()
+            .map(|i| {
+                self.flows[i]
+                    .lines
                     .iter()
                     .map(|&seq| {
                         let line = &self.lines[seq as usize - 1];
@@ -316,8 +330,28 @@ pub struct FlowEvents<'a> {
 }
 
 impl FlowEvents<'_> {
-    fn read_flow(&mut self, spans: &[Span]) -> io::Result<Vec<Event>> {
-        let mut events = Vec::with_capacity(spans.len());
+    /// The next flow's events that `keep` keeps: each line is parsed and
+    /// judged on its own, so a flow of many events costs memory only for
+    /// those kept.
+    pub fn next_kept(
+        &mut self,
+        keep: impl FnMut(&Event) -> bool,
+    ) -> Option<anyhow::Result<Vec<Event>>> {
+        let snapshot = self.snapshot;
+        let spans = snapshot.flows.get(self.next)?;
+        self.next += 1;
+        Some(
+            self.read_flow(spans, keep)
+                .with_context(|| format!("cannot read {}", snapshot.path.display())),
+        )
+    }
+
+    fn read_flow(
+        &mut self,
+        spans: &[Span],
+        mut keep: impl FnMut(&Event) -> bool,
+    ) -> io::Result<Vec<Event>> {
+        let mut events = Vec::new();
         for span in spans {
             // Flows interleave, so most lines are a short hop ahead: a
             // relative seek keeps what is buffered.
@@ -337,7 +371,9 @@ impl FlowEvents<'_> {
                     ),
                 )
             })?;
-            events.push(event);
+            if keep(&event) {
+                events.push(event);
+            }
         }
         Ok(events)
     }
@@ -347,13 +383,7 @@ impl Iterator for FlowEvents<'_> {
     type Item = anyhow::Result<Vec<Event>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let snapshot = self.snapshot;
-        let spans = snapshot.flows.get(self.next)?;
-        self.next += 1;
-        Some(
-            self.read_flow(spans)
-                .with_context(|| format!("cannot read {}", snapshot.path.display())),
-        )
+        self.next_kept(|_| true)
     }
 }
 

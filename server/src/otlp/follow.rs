@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::parents::SpawningCalls;
-use super::spans::{flow_span, SpanOptions};
+use super::spans::{flow_span, needed_events, SpanOptions};
 use super::SpanSender;
 use crate::log::catalog::Catalog;
 use crate::log::index::SessionIndex;
@@ -121,40 +121,49 @@ impl Live {
                 return;
             }
         };
-        // The index is held only to copy out what is needed: the summaries,
-        // and the finished flows' lines; spans are made after.
-        let (flows, finished) = {
+        // The index is held only to copy out the summaries and where the
+        // finished flows' lines are; the lines are read after.
+        let (flows, snapshot) = {
             let index = index.lock().unwrap_or_else(|p| p.into_inner());
             if index.line_count() == self.lines_seen {
                 return;
             }
             self.lines_seen = index.line_count();
             let flows: Vec<FlowSummary> = index.summaries().cloned().collect();
-            let mut finished = Vec::new();
-            for (i, flow) in flows.iter().enumerate() {
-                if flow.state == FlowState::Pending || self.exported.contains(&flow.flow_id) {
-                    continue;
-                }
-                let seqs = index.flow_lines(flow.flow_id.as_str()).unwrap_or_default();
-                match index.read_lines(seqs) {
-                    Ok(lines) => finished.push((i, lines)),
-                    Err(e) => {
-                        eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e}")
-                    }
-                }
-            }
-            (flows, finished)
+            let finished = flows
+                .iter()
+                .filter(|f| f.state != FlowState::Pending && !self.exported.contains(&f.flow_id))
+                .map(|f| f.flow_id.as_str());
+            let snapshot = index.snapshot_of_ids(finished);
+            (flows, snapshot)
         };
         let all: Vec<&FlowSummary> = flows.iter().collect();
-        for (i, lines) in finished {
-            let flow = &flows[i];
-            let events: Vec<Event> = lines
-                .iter()
-                .filter_map(|(_, line)| serde_json::from_str(line).ok())
-                .collect();
-            self.spanner.offer(flow, &events, &all, &self.to);
-            self.exported.insert(flow.flow_id.clone());
+        let finished = all
+            .iter()
+            .filter(|f| f.state != FlowState::Pending && !self.exported.contains(&f.flow_id));
+        let mut events = match snapshot.events() {
+            Ok(events) => events,
+            Err(e) => {
+                eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e:#}");
+                return;
+            }
+        };
+        let content = self.spanner.options.content;
+        let mut done = Vec::new();
+        for flow in finished {
+            match events.next_kept(needed_events(content)) {
+                Some(Ok(kept)) => {
+                    self.spanner.offer(flow, &kept, &all, &self.to);
+                    done.push(flow.flow_id.clone());
+                }
+                Some(Err(e)) => {
+                    eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e:#}");
+                    break;
+                }
+                None => break,
+            }
         }
+        self.exported.extend(done);
     }
 }
 
@@ -169,9 +178,14 @@ pub fn export_log(path: &Path, options: Arc<SpanOptions>, to: &SpanSender) -> an
         options,
         spawning: SpawningCalls::default(),
     };
+    let content = spanner.options.content;
+    let mut events = snapshot.events()?;
     let mut offered = 0;
-    for (flow, events) in flows.iter().zip(snapshot.events()?) {
-        spanner.offer(flow, &events?, &flows, to);
+    for flow in &flows {
+        let Some(kept) = events.next_kept(needed_events(content)) else {
+            break;
+        };
+        spanner.offer(flow, &kept?, &flows, to);
         offered += 1;
     }
     Ok(offered)

@@ -37,7 +37,29 @@ impl SpanOptions {
     }
 }
 
-/// The span of one flow, from its summary and its events in log order.
+/// Which of a flow's events its span is made from: all of them for the
+/// content, else all but the stream's content (the bulk of a long answer),
+/// keeping the first SSE event (time to first chunk) and those that name the
+/// message, its end and its errors.
+pub fn needed_events(content: bool) -> impl FnMut(&Event) -> bool {
+    let mut first_sse = true;
+    move |event| match &event.kind {
+        EventKind::Sse(sse) => {
+            let first = std::mem::take(&mut first_sse);
+            content
+                || first
+                || matches!(
+                    sse.event.as_str(),
+                    "message_start" | "message_delta" | "error"
+                )
+        }
+        EventKind::WebSocket(_) => content,
+        _ => true,
+    }
+}
+
+/// The span of one flow, from its summary and its events in log order
+/// (those [`needed_events`] keeps, or all).
 /// `parent` is the call that started the flow's subagent.
 pub fn flow_span(
     flow: &FlowSummary,

@@ -300,3 +300,25 @@ fn host_and_port_split_as_the_conventions_want() {
     assert_eq!(split_host("[::1]:9000"), ("::1", 9000));
     assert_eq!(split_host("[::1]"), ("::1", 443));
 }
+
+#[test]
+fn the_events_kept_without_content_make_the_same_span_as_all_of_them() {
+    let events = streamed_call("00000000000000e1");
+    let flow = summary(&events);
+    let options = SpanOptions::new(false, Prices::builtin());
+    let mut keep = needed_events(false);
+    let kept: Vec<Event> = events.iter().filter(|e| keep(e)).cloned().collect();
+    assert!(
+        kept.len() < events.len(),
+        "the stream's content is left out"
+    );
+    assert_eq!(
+        flow_span(&flow, &kept, None, &options),
+        flow_span(&flow, &events, None, &options)
+    );
+    let mut keep_all = needed_events(true);
+    assert!(
+        events.iter().all(|e| keep_all(e)),
+        "content needs every event"
+    );
+}
