@@ -1,8 +1,9 @@
 //! What the proxy costs: the same load sent direct to the mock upstream and
 //! through the real `trace_claude listen` (logging included), side by side.
 //!
-//! `cargo bench -p server --bench proxy_overhead` prints, for direct, proxied
-//! and proxied with OpenTelemetry export on:
+//! `cargo bench -p server --bench proxy_overhead` prints, for direct, nginx
+//! (needs `apt-get install nginx-light`), trace_claude and trace_claude with
+//! OpenTelemetry export on, and the differences to direct and to nginx:
 //! per-event latency (p50, p99), time to first byte with a 50 kB request body,
 //! events per second over 16 concurrent streams, and the proxy's memory after
 //! streaming N and 4N events (it must not grow with the events streamed).
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use testkit::mock::epoch;
+use testkit::nginx::Nginx;
 use testkit::otlp_sink::OtlpSink;
 use testkit::{MockUpstream, TraceClaude};
 
@@ -176,10 +178,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The sides measured, each in every round: the mock direct, through
+/// The sides measured, each in every round: the mock direct, through nginx
+/// (a plain proxy that records nothing: the cost of the hop alone), through
 /// trace_claude, and through a second trace_claude that also exports every
 /// call as an OpenTelemetry span.
-const SIDES: [&str; 3] = ["direct", "proxied", "exporting"];
+const SIDES: [&str; 4] = ["direct", "nginx", "trace_claude", "exporting"];
+const NGINX: usize = 1;
+const TRACE_CLAUDE: usize = 2;
 
 #[tokio::main]
 async fn main() {
@@ -190,10 +195,23 @@ async fn main() {
     let sink = OtlpSink::start().await.expect("OTLP receiver");
     let exporting = TraceClaude::start(bin, &mock.url(), &["--otlp-endpoint", &sink.url()])
         .expect("trace_claude exporting");
-    let bases = [mock.url(), tc.proxy_url(), exporting.proxy_url()];
+    let mock_port: u16 = mock
+        .url()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("mock port");
+    let nginx = Nginx::start(mock_port).expect("nginx (apt-get install nginx-light)");
+    let bases = [
+        mock.url(),
+        nginx.url(),
+        tc.proxy_url(),
+        exporting.proxy_url(),
+    ];
     let c = client();
-    println!("trace_claude proxy overhead (direct = client to mock upstream; proxied = through trace_claude listen, logging on;");
-    println!("exporting = the same with --otlp-endpoint to a receiver that accepts every span)\n");
+    println!("trace_claude proxy overhead: direct = client to mock upstream; nginx = through nginx, recording nothing;");
+    println!("trace_claude = through trace_claude listen, every event logged; exporting = the same with --otlp-endpoint");
+    println!("to a receiver that accepts every span\n");
 
     // Warm connections and code paths on every side.
     for base in &bases {
@@ -202,8 +220,8 @@ async fn main() {
 
     // Rounds take the sides in turn so that drift on the machine hits all
     // alike; the figures are the medians of the rounds' percentiles.
-    let mut p50 = [Vec::new(), Vec::new(), Vec::new()];
-    let mut p99 = [Vec::new(), Vec::new(), Vec::new()];
+    let mut p50 = SIDES.map(|_| Vec::new());
+    let mut p99 = SIDES.map(|_| Vec::new());
     for _ in 0..ROUNDS {
         for (side, base) in bases.iter().enumerate() {
             let v = sorted(event_latencies(&c, base, LATENCY_EVENTS, LATENCY_INTERVAL_US).await);
@@ -225,14 +243,20 @@ async fn main() {
             p99[side] - p99[0]
         );
     }
-    println!();
+    let beyond = |side: usize, p: &[f64]| (p[side] - p[0]) - (p[NGINX] - p[0]);
+    println!(
+        "  {:<18} {:>10.1} {:>10.1}   (target: at most +10 µs at p50)\n",
+        "beyond nginx",
+        beyond(TRACE_CLAUDE, &p50),
+        beyond(TRACE_CLAUDE, &p99)
+    );
 
     let body = serde_json::json!({
         "model": "claude-sonnet-4-5", "stream": true, "max_tokens": 1024,
         "messages": [{"role": "user", "content": "x".repeat(50_000)}],
     })
     .to_string();
-    let mut t = [Vec::new(), Vec::new(), Vec::new()];
+    let mut t = SIDES.map(|_| Vec::new());
     // Interleaved so that drift on the machine hits every side alike.
     for _ in 0..TTFB_REQUESTS {
         for (side, base) in bases.iter().enumerate() {
@@ -261,10 +285,15 @@ async fn main() {
             percentile(&t[side], 0.99) - percentile(&t[0], 0.99)
         );
     }
-    println!();
+    println!(
+        "  {:<18} {:>10.1} {:>10.1}   (target: at most +150 µs at p50)\n",
+        "beyond nginx",
+        percentile(&t[TRACE_CLAUDE], 0.5) - percentile(&t[NGINX], 0.5),
+        percentile(&t[TRACE_CLAUDE], 0.99) - percentile(&t[NGINX], 0.99)
+    );
 
     let rss_before = memory_kib(tc.pid(), "VmRSS:");
-    let mut rates = [Vec::new(), Vec::new(), Vec::new()];
+    let mut rates = SIDES.map(|_| Vec::new());
     for _ in 0..THROUGHPUT_RUNS {
         for (side, base) in bases.iter().enumerate() {
             rates[side].push(throughput(base).await);
@@ -275,16 +304,17 @@ async fn main() {
     println!("throughput, {STREAMS} concurrent streams × {EVENTS_PER_STREAM} events, median of {THROUGHPUT_RUNS} runs (events/s)");
     for (side, name) in SIDES.iter().enumerate() {
         println!(
-            "  {:<18} {:>12.0} {:>6.0}% of direct",
+            "  {:<18} {:>12.0} {:>6.0}% of direct {:>6.0}% of nginx",
             name,
             rates[side],
-            100.0 * rates[side] / rates[0]
+            100.0 * rates[side] / rates[0],
+            100.0 * rates[side] / rates[NGINX]
         );
     }
-    println!();
+    println!("  (target: trace_claude at least 60% of nginx)\n");
 
     for _ in 0..THROUGHPUT_RUNS * 3 {
-        throughput(&bases[1]).await;
+        throughput(&bases[TRACE_CLAUDE]).await;
     }
     // Let the recorder finish writing what it was handed.
     tokio::time::sleep(Duration::from_millis(500)).await;

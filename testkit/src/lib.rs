@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod mock;
+pub mod nginx;
 pub mod otlp_sink;
 pub mod phoenix;
 pub mod script;
