@@ -119,7 +119,7 @@ pub struct StatsArgs {
 /// One flag per format, exactly one of them required: a new format is one
 /// more flag in the group.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl", "html", "otlp_endpoint"])))]
+#[command(group(ArgGroup::new("format").required(true).args(["har", "jsonl", "html", "md", "otlp_endpoint"])))]
 pub struct ExportArgs {
     /// HAR 1.2, for browser DevTools and other HAR viewers: one entry per flow
     #[arg(long)]
@@ -131,6 +131,10 @@ pub struct ExportArgs {
     /// that opens from disk with no server and no network; one log at a time
     #[arg(long)]
     pub html: bool,
+    /// A Markdown transcript: per session and agent, each call's new input,
+    /// the answer with thinking and tool calls, and its model, tokens and cost
+    #[arg(long)]
+    pub md: bool,
     /// OpenTelemetry spans, sent to this OTLP/HTTP base URL (`/v1/traces` is
     /// appended); sending a log again adds nothing, the ids are the log's
     #[arg(long, value_name = "URL")]
@@ -151,7 +155,7 @@ pub struct ExportArgs {
     /// Keep API keys, tokens and cookies a log recorded with --no-redact holds
     #[arg(long)]
     pub no_redact: bool,
-    /// Price table for the HTML report's costs, instead of the built-in one
+    /// Price table for the costs of the HTML report and the transcript, instead of the built-in one
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::ExportArgs;
-use crate::export::{html, output, write_har, write_jsonl, Filters, Format};
+use crate::export::{html, markdown, output, write_har, write_jsonl, Filters, Format};
 use crate::log::index::SessionIndex;
 use crate::log::lines::warn_about_skipped;
 use crate::otlp;
@@ -24,11 +24,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             .context("cannot start the async runtime")?
             .block_on(send_spans(target, &args.files, args.otlp_content, prices));
     }
-    let format = args.format();
     let filters = Filters {
         redact_credentials: !args.no_redact,
         redact_bodies: args.redact_bodies,
     };
+    if args.md {
+        return write_transcripts(&args, filters);
+    }
+    let format = args.format();
     if let Some(out) = &args.output {
         refuse_to_overwrite_an_input(out, &args.files)?;
     }
@@ -85,6 +88,31 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             (Some((app, prices)), Some(log)) => html::write(log, app, prices, filters, out),
             _ => anyhow::bail!("nothing to report"),
         },
+    })
+}
+
+/// `export --md`: each log as a Markdown transcript, one after the other.
+fn write_transcripts(args: &ExportArgs, filters: Filters) -> anyhow::Result<()> {
+    if let Some(out) = &args.output {
+        refuse_to_overwrite_an_input(out, &args.files)?;
+    }
+    let prices = crate::prices::load(args.prices.as_deref())?;
+    // Every log is indexed before the output is created.
+    let logs = args
+        .files
+        .iter()
+        .map(|f| SessionIndex::build(f).map(|index| (f, index)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    output::write_to(args.output.as_deref(), |out| {
+        for (file, index) in &logs {
+            warn_about_skipped(file, index.report());
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            markdown::write(&name, index, filters, &prices, out)?;
+        }
+        Ok(())
     })
 }
 

@@ -9,6 +9,7 @@
 mod credentials;
 mod har;
 pub mod html;
+pub mod markdown;
 pub mod output;
 mod redact_bodies;
 

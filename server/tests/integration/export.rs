@@ -532,3 +532,99 @@ fn usage_and_file_errors_are_one_line() {
     let har: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(har["log"]["entries"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_markdown_transcript_tells_each_agents_turns_with_their_cost() {
+    let mock = MockUpstream::start().await.unwrap();
+    let tc = TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
+    let session = "0f1e2d3c-4b5a-4968-8776-655443322110";
+    let first = json!({"model": MODEL, "max_tokens": 64, "stream": true,
+        "system": [{"type": "text", "text": "You are a helpful agent."}], "tools": tools(),
+        "messages": [{"role": "user", "content": "run the marker command"}]});
+    let mut second = first.clone();
+    let messages = second["messages"].as_array_mut().unwrap();
+    messages.push(json!({"role": "assistant", "content": [
+        {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": TOOL_INPUT_COMMAND}}]}));
+    messages.push(json!({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "toolu_1", "content": "trace-claude-e2e-marker"}]}));
+    let sub = json!({"model": MODEL, "max_tokens": 64, "stream": true,
+        "messages": [{"role": "user", "content": "look around"}]});
+    for (scenario, agent, body) in [
+        ("thinking_tool", None, &first),
+        ("text", None, &second),
+        ("text", Some("agent-9"), &sub),
+    ] {
+        let mut request = claude_request(&tc.proxy_url(), scenario)
+            .header("x-claude-code-session-id", session)
+            .body(body.to_string());
+        if let Some(agent) = agent {
+            request = request.header("x-claude-code-agent-id", agent);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap();
+    }
+    tc.wait_for(WAIT, |events| ended_events(events) == 3);
+    let md = String::from_utf8(export_ok(&["--md", tc.log_path.to_str().unwrap()])).unwrap();
+
+    let name = tc.log_path.file_name().unwrap().to_str().unwrap();
+    assert!(
+        md.starts_with(&format!("# Transcript of {name}\n\n3 calls · $")),
+        "{md}"
+    );
+    let main = md.find("### Main agent").expect("the main agent");
+    let subagent = md.find("### Subagent `agent-9`").expect("the subagent");
+    assert!(md.find(&format!("## Session `{session}`")).unwrap() < main && main < subagent);
+    let (main_part, sub_part) = md.split_at(subagent);
+    assert_eq!(main_part.matches("#### Call ").count(), 2, "{md}");
+    assert_eq!(sub_part.matches("#### Call ").count(), 1, "{md}");
+    // Call 1: the user's words, the thinking, the tool call, tokens and cost.
+    assert!(main_part.contains(&format!("#### Call 1 · `{MODEL}` · ")));
+    assert!(main_part.contains("**User**\n\nrun the marker command\n"));
+    assert!(main_part.contains("_System prompt of 24 characters, 1 tools._"));
+    assert!(
+        main_part.contains("> _Thinking:_\n>\n> The user wants"),
+        "{md}"
+    );
+    assert!(main_part.contains("**Tool call** `Bash` (`toolu_"));
+    assert!(main_part.contains(TOOL_INPUT_COMMAND));
+    assert!(
+        main_part.contains(" in (") && main_part.contains(" out · $"),
+        "{md}"
+    );
+    // Call 2 adds only the tool's result: the echoed tool call is not repeated.
+    let call2 = &main_part[main_part.find("#### Call 2").unwrap()..];
+    assert!(
+        call2.contains(
+            "**Tool results**\n\n**Tool result** (`toolu_1`)\n\n```\ntrace-claude-e2e-marker\n```"
+        ),
+        "{call2}"
+    );
+    assert!(!call2.contains("run the marker command"), "{call2}");
+    assert!(call2.contains("**Assistant**\n\nHello world\n"), "{call2}");
+    assert!(sub_part.contains("**User**\n\nlook around\n"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_markdown_transcript_honours_redact_bodies() {
+    let rec = record().await;
+    let md = String::from_utf8(export_ok(&["--md", "--redact-bodies", rec.log()])).unwrap();
+    for word in PRIVATE {
+        assert!(
+            !md.contains(word),
+            "the transcript still holds {word:?}: {md}"
+        );
+    }
+    assert!(!md.contains(KEY));
+    assert!(md.contains("**Tool call** `Bash`"), "tool names stay: {md}");
+    assert!(md.contains("[removed: 20 chars]"), "{md}");
+    assert!(md.contains("**Error:** Overloaded"), "{md}");
+    // Without --redact-bodies the words are there (the log was recorded with
+    // --no-redact, so the key is in it: the export still redacts it).
+    let md = String::from_utf8(export_ok(&["--md", rec.log()])).unwrap();
+    assert!(
+        md.contains("SECRET-PROMPT please") && md.contains("Hello world"),
+        "{md}"
+    );
+    assert!(!md.contains(KEY));
+}
