@@ -36,6 +36,17 @@ fn attr<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
         .map(|kv| &kv.value)
 }
 
+/// The span of a flow of `events`, a root.
+fn span_of(events: &[Event], content: bool) -> SpanData {
+    let options = SpanOptions::new(content, Prices::builtin());
+    flow_span(&summary(events), events, None, &options)
+}
+
+/// A string attribute's value (arrays as the SDK prints them).
+fn text(span: &SpanData, key: &str) -> Option<String> {
+    attr(span, key).map(|v| v.as_str().into_owned())
+}
+
 fn streamed_call(flow: &str) -> Vec<Event> {
     events(&[
         json!({"ts": "2026-12-01T10:00:00.000000Z", "type": "request", "flow_id": flow,
@@ -178,28 +189,15 @@ fn an_error_in_the_stream_is_an_error_span_with_the_apis_type() {
             "event": "error", "data": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}}),
         json!({"ts": "2026-12-01T10:00:00.300000Z", "type": "stream_end", "flow_id": flow_id}),
     ]);
-    let flow = summary(&events);
-    let span = flow_span(
-        &flow,
-        &events,
-        None,
-        &SpanOptions::new(false, Prices::builtin()),
-    );
+    let span = span_of(&events, false);
     assert_eq!(
-        attr(&span, "error.type")
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
+        text(&span, "error.type").as_deref(),
         Some("overloaded_error")
     );
     assert!(
         matches!(&span.status, Status::Error { description } if description.contains("Overloaded"))
     );
-    assert_eq!(
-        attr(&span, "server.address")
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
-        Some("127.0.0.1")
-    );
+    assert_eq!(text(&span, "server.address").as_deref(), Some("127.0.0.1"));
     assert_eq!(attr(&span, "server.port"), Some(&Value::I64(9999)));
     assert_ne!(
         span.span_context.trace_id(),
@@ -217,19 +215,8 @@ fn an_upstream_that_cannot_be_reached_is_an_error_of_the_proxy() {
         json!({"ts": "2026-12-01T10:00:00.100000Z", "type": "error", "flow_id": flow_id,
             "stage": "upstream", "message": "connection refused", "status_code": 502}),
     ]);
-    let flow = summary(&events);
-    let span = flow_span(
-        &flow,
-        &events,
-        None,
-        &SpanOptions::new(false, Prices::builtin()),
-    );
-    assert_eq!(
-        attr(&span, "error.type")
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
-        Some("502")
-    );
+    let span = span_of(&events, false);
+    assert_eq!(text(&span, "error.type").as_deref(), Some("502"));
     assert_eq!(
         attr(&span, "http.response.status_code"),
         Some(&Value::I64(502))
@@ -244,19 +231,11 @@ fn other_calls_and_tunnels_are_plain_http_client_spans() {
         "bytes_up": 100, "bytes_down": 2000,
         "started": "2026-12-01T10:00:00.000000Z", "ended": "2026-12-01T10:00:05.000000Z"}),
     ]);
-    let flow = summary(&tunnel);
-    let span = flow_span(
-        &flow,
-        &tunnel,
-        None,
-        &SpanOptions::new(true, Prices::builtin()),
-    );
+    let span = span_of(&tunnel, true);
     assert_eq!(span.name, "CONNECT");
     assert_eq!(span.span_kind, SpanKind::Client);
     assert_eq!(
-        attr(&span, "http.request.method")
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
+        text(&span, "http.request.method").as_deref(),
         Some("CONNECT")
     );
     assert_eq!(
@@ -276,18 +255,10 @@ fn other_calls_and_tunnels_are_plain_http_client_spans() {
         json!({"ts": "2026-12-01T10:00:00.100000Z", "type": "response", "flow_id": "00000000000000d2",
             "status_code": 200, "body": {"ok": true}}),
     ]);
-    let flow = summary(&head);
-    let span = flow_span(
-        &flow,
-        &head,
-        None,
-        &SpanOptions::new(true, Prices::builtin()),
-    );
+    let span = span_of(&head, true);
     assert_eq!(span.name, "GET");
     assert_eq!(
-        attr(&span, "url.full")
-            .map(|v| v.as_str().into_owned())
-            .as_deref(),
+        text(&span, "url.full").as_deref(),
         Some("https://api.anthropic.com/api/oauth/profile")
     );
     assert_eq!(span.status, Status::Unset);
