@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use super::parents::SpawningCalls;
 use super::spans::{flow_span, needed_events, SpanOptions};
 use super::SpanSender;
-use crate::log::catalog::Catalog;
+use crate::log::catalog::{Catalog, SessionInfo};
 use crate::log::index::SessionIndex;
 
 /// How often the live index is looked at for flows that finished.
@@ -54,6 +54,8 @@ struct Live {
     exported: HashSet<FlowId>,
     /// The index's length at the last look: no new line, nothing to do.
     lines_seen: u64,
+    info: Option<SessionInfo>,
+    warned: bool,
     to: SpanSender,
 }
 
@@ -74,6 +76,8 @@ impl Follower {
             },
             exported: HashSet::new(),
             lines_seen: 0,
+            info: None,
+            warned: false,
             to,
         };
         let task = tokio::spawn(async move {
@@ -111,13 +115,18 @@ impl Follower {
 
 impl Live {
     fn step(&mut self) {
-        let Some(info) = self.catalog.find(Some(&self.session)) else {
+        // Found once: listing the sessions directory four times a second
+        // would stat every saved log.
+        if self.info.is_none() {
+            self.info = self.catalog.find(Some(&self.session));
+        }
+        let Some(info) = &self.info else {
             return;
         };
-        let index = match self.catalog.index(&info) {
+        let index = match self.catalog.index(info) {
             Ok(index) => index,
             Err(e) => {
-                eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e}");
+                self.warn(&e);
                 return;
             }
         };
@@ -144,7 +153,7 @@ impl Live {
         let mut events = match snapshot.events() {
             Ok(events) => events,
             Err(e) => {
-                eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e:#}");
+                self.warn(&e);
                 return;
             }
         };
@@ -157,13 +166,20 @@ impl Live {
                     done.push(flow.flow_id.clone());
                 }
                 Some(Err(e)) => {
-                    eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e:#}");
+                    self.warn(&e);
                     break;
                 }
                 None => break,
             }
         }
         self.exported.extend(done);
+    }
+
+    /// Once: a log that cannot be read now is retried at every look.
+    fn warn(&mut self, e: &dyn std::fmt::Display) {
+        if !std::mem::replace(&mut self.warned, true) {
+            eprintln!("trace_claude: OpenTelemetry export cannot read the log: {e:#}");
+        }
     }
 }
 
