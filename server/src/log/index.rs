@@ -412,7 +412,40 @@ fn parse_line(line: &[u8]) -> Result<Parsed, serde_json::Error> {
             });
         }
     }
+    // A stream's deltas are most of a long log's lines, and a summary takes
+    // only their time and flow from them: their data is skipped, not built.
+    if contains(
+        &line[..line.len().min(200)],
+        br#""event":"content_block_delta""#,
+    ) {
+        if let Ok(skim) = serde_json::from_slice::<DeltaSkim>(line) {
+            if skim.kind == "sse" && skim.event == "content_block_delta" {
+                let _ = skim.data;
+                return Ok(Parsed::Event(Box::new(Event {
+                    ts: skim.ts,
+                    kind: shared::EventKind::Sse(shared::SseEvent {
+                        flow_id: skim.flow_id,
+                        event: skim.event,
+                        data: serde_json::Value::Null,
+                        id: None,
+                    }),
+                })));
+            }
+        }
+    }
     serde_json::from_slice::<Event>(line).map(|e| Parsed::Event(Box::new(e)))
+}
+
+/// An SSE line read for its time, flow and event name. `data` must be there
+/// as a full parse requires, but is only stepped over.
+#[derive(Deserialize)]
+struct DeltaSkim {
+    ts: Timestamp,
+    #[serde(rename = "type")]
+    kind: String,
+    flow_id: FlowId,
+    event: String,
+    data: IgnoredAny,
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -597,6 +630,52 @@ mod tests {
     fn end_line(flow: &str) -> String {
         json!({"ts": "2026-03-29T11:27:08.000001Z", "type": "stream_end", "flow_id": flow})
             .to_string()
+    }
+
+    #[test]
+    fn skimmed_deltas_give_the_summary_a_full_parse_gives() {
+        let lines = [
+            request_line("f", 10),
+            json!({"ts": "2026-03-29T11:27:07.100001Z", "type": "sse", "flow_id": "f",
+                "event": "message_start", "data": {"type": "message_start", "message": {
+                    "model": "m", "usage": {"input_tokens": 5, "output_tokens": 1}}}})
+            .to_string(),
+            json!({"ts": "2026-03-29T11:27:07.200001Z", "type": "sse", "flow_id": "f",
+                "event": "content_block_delta", "data": {"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": "a"}}})
+            .to_string(),
+            json!({"ts": "2026-03-29T11:27:07.700001Z", "type": "sse", "flow_id": "f",
+                "event": "content_block_delta", "data": {"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": "b"}}})
+            .to_string(),
+            json!({"ts": "2026-03-29T11:27:07.800001Z", "type": "sse", "flow_id": "f",
+                "event": "message_delta", "data": {"type": "message_delta",
+                    "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9}}})
+            .to_string(),
+            end_line("f"),
+        ];
+        let mut full = FlowSummary::new(FlowId("f".into()), 1);
+        for (i, line) in lines.iter().enumerate() {
+            full.accept(i as u64 + 1, &serde_json::from_str(line).unwrap());
+        }
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all((lines.join("\n") + "\n").as_bytes())
+            .unwrap();
+        let index = SessionIndex::build(file.path()).unwrap();
+        let skimmed: Vec<&FlowSummary> = index.summaries().collect();
+        assert_eq!(skimmed, [&full]);
+        assert_eq!(full.ttft_ms, Some(200.0));
+        assert_eq!(full.last_token_ms, Some(700.0));
+        assert!(
+            matches!(
+                parse_line(lines[2].as_bytes()),
+                Ok(Parsed::Event(e)) if matches!(&e.kind, EventKind::Sse(sse) if sse.data.is_null())
+            ),
+            "a delta is skimmed"
+        );
+        // A line that only looks like one takes the full parse, and fails as it would.
+        let odd = r#"{"ts":"2026-03-29T11:27:07.200001Z","type":"response","flow_id":"f","event":"content_block_delta","data":1}"#;
+        assert!(parse_line(odd.as_bytes()).is_err());
     }
 
     #[test]
