@@ -332,16 +332,18 @@ pub struct FlowEvents<'a> {
 impl FlowEvents<'_> {
     /// The next flow's events that `keep` keeps: each line is parsed and
     /// judged on its own, so a flow of many events costs memory only for
-    /// those kept.
+    /// those kept. With `without_deltas`, stream deltas come without their
+    /// data (see `skim_delta`), for a reader that needs only their times.
     pub fn next_kept(
         &mut self,
+        without_deltas: bool,
         keep: impl FnMut(&Event) -> bool,
     ) -> Option<anyhow::Result<Vec<Event>>> {
         let snapshot = self.snapshot;
         let spans = snapshot.flows.get(self.next)?;
         self.next += 1;
         Some(
-            self.read_flow(spans, keep)
+            self.read_flow(spans, without_deltas, keep)
                 .with_context(|| format!("cannot read {}", snapshot.path.display())),
         )
     }
@@ -349,6 +351,7 @@ impl FlowEvents<'_> {
     fn read_flow(
         &mut self,
         spans: &[Span],
+        without_deltas: bool,
         mut keep: impl FnMut(&Event) -> bool,
     ) -> io::Result<Vec<Event>> {
         let mut events = Vec::new();
@@ -360,6 +363,12 @@ impl FlowEvents<'_> {
             self.line.resize(span.len as usize, 0);
             self.file.read_exact(&mut self.line)?;
             self.at = span.offset + span.len;
+            if let Some(delta) = without_deltas.then(|| skim_delta(&self.line)).flatten() {
+                if keep(&delta) {
+                    events.push(delta);
+                }
+                continue;
+            }
             // The index read this very line as an event; anything else now
             // means the file was rewritten under us.
             let event = serde_json::from_slice(&self.line).map_err(|e| {
@@ -383,7 +392,7 @@ impl Iterator for FlowEvents<'_> {
     type Item = anyhow::Result<Vec<Event>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.next_kept(|_| true)
+        self.next_kept(false, |_| true)
     }
 }
 
@@ -412,28 +421,33 @@ fn parse_line(line: &[u8]) -> Result<Parsed, serde_json::Error> {
             });
         }
     }
-    // A stream's deltas are most of a long log's lines, and a summary takes
-    // only their time and flow from them: their data is skipped, not built.
-    if contains(
+    if let Some(delta) = skim_delta(line) {
+        return Ok(Parsed::Event(Box::new(delta)));
+    }
+    serde_json::from_slice::<Event>(line).map(|e| Parsed::Event(Box::new(e)))
+}
+
+/// A `content_block_delta` line as an event without its data. A stream's
+/// deltas are most of a long log's lines, and a summary (or a span) takes
+/// only their time and flow: their data is stepped over, not built.
+fn skim_delta(line: &[u8]) -> Option<Event> {
+    if !contains(
         &line[..line.len().min(200)],
         br#""event":"content_block_delta""#,
     ) {
-        if let Ok(skim) = serde_json::from_slice::<DeltaSkim>(line) {
-            if skim.kind == "sse" && skim.event == "content_block_delta" {
-                let _ = skim.data;
-                return Ok(Parsed::Event(Box::new(Event {
-                    ts: skim.ts,
-                    kind: shared::EventKind::Sse(shared::SseEvent {
-                        flow_id: skim.flow_id,
-                        event: skim.event,
-                        data: serde_json::Value::Null,
-                        id: None,
-                    }),
-                })));
-            }
-        }
+        return None;
     }
-    serde_json::from_slice::<Event>(line).map(|e| Parsed::Event(Box::new(e)))
+    let skim = serde_json::from_slice::<DeltaSkim>(line).ok()?;
+    let _ = skim.data;
+    (skim.kind == "sse" && skim.event == "content_block_delta").then(|| Event {
+        ts: skim.ts,
+        kind: shared::EventKind::Sse(shared::SseEvent {
+            flow_id: skim.flow_id,
+            event: skim.event,
+            data: serde_json::Value::Null,
+            id: None,
+        }),
+    })
 }
 
 /// An SSE line read for its time, flow and event name. `data` must be there
@@ -673,6 +687,23 @@ mod tests {
             ),
             "a delta is skimmed"
         );
+        // An export that needs only the deltas' times reads them the same way.
+        let snapshot = index.snapshot();
+        let read = snapshot
+            .events()
+            .unwrap()
+            .next_kept(true, |_| true)
+            .unwrap()
+            .unwrap();
+        let data: Vec<bool> = read
+            .iter()
+            .map(|e| matches!(&e.kind, EventKind::Sse(sse) if sse.data.is_null()))
+            .collect();
+        assert_eq!(data, [false, false, true, true, false, false]);
+        let whole = snapshot.events().unwrap().next().unwrap().unwrap();
+        assert!(whole
+            .iter()
+            .all(|e| !matches!(&e.kind, EventKind::Sse(sse) if sse.data.is_null())));
         // A line that only looks like one takes the full parse, and fails as it would.
         let odd = r#"{"ts":"2026-03-29T11:27:07.200001Z","type":"response","flow_id":"f","event":"content_block_delta","data":1}"#;
         assert!(parse_line(odd.as_bytes()).is_err());

@@ -160,7 +160,7 @@ impl Live {
         let content = self.spanner.options.content;
         let mut done = Vec::new();
         for flow in finished {
-            match events.next_kept(needed_events(content)) {
+            match events.next_kept(!content, needed_events(content)) {
                 Some(Ok(kept)) => {
                     self.spanner.offer(flow, &kept, &all, &self.to);
                     done.push(flow.flow_id.clone());
@@ -198,7 +198,7 @@ pub fn export_log(path: &Path, options: Arc<SpanOptions>, to: &SpanSender) -> an
     let mut events = snapshot.events()?;
     let mut offered = 0;
     for flow in &flows {
-        let Some(kept) = events.next_kept(needed_events(content)) else {
+        let Some(kept) = events.next_kept(!content, needed_events(content)) else {
             break;
         };
         spanner.offer(flow, &kept?, &flows, to);
