@@ -29,7 +29,7 @@ pub enum Command {
     View(ViewArgs),
     /// Add up tokens, cost and latency of session logs, per model
     Stats(StatsArgs),
-    /// Write session logs as one file to share: HAR, or JSON Lines
+    /// Write session logs as one file to share (HAR, JSON Lines, HTML, Markdown), or send them as OpenTelemetry spans
     Export(ExportArgs),
 }
 
