@@ -140,7 +140,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
     /// With --otlp-endpoint: put the conversation in the spans
-    #[arg(long, requires = "otlp_endpoint")]
+    #[arg(long, requires = "otlp_endpoint", conflicts_with = "redact_bodies")]
     pub otlp_content: bool,
     /// Session logs to export (JSON Lines files written by `listen`)
     #[arg(required = true, value_name = "FILE")]

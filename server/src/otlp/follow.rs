@@ -132,24 +132,24 @@ impl Live {
         };
         // The index is held only to copy out the summaries and where the
         // finished flows' lines are; the lines are read after.
-        let (flows, snapshot) = {
+        let (flows, finished, snapshot) = {
             let index = index.lock().unwrap_or_else(|p| p.into_inner());
             if index.line_count() == self.lines_seen {
                 return;
             }
             self.lines_seen = index.line_count();
             let flows: Vec<FlowSummary> = index.summaries().cloned().collect();
-            let finished = flows
-                .iter()
-                .filter(|f| f.state != FlowState::Pending && !self.exported.contains(&f.flow_id))
-                .map(|f| f.flow_id.as_str());
-            let snapshot = index.snapshot_of_ids(finished);
-            (flows, snapshot)
+            let finished: Vec<usize> = (0..flows.len())
+                .filter(|&i| {
+                    flows[i].state != FlowState::Pending
+                        && !self.exported.contains(&flows[i].flow_id)
+                })
+                .collect();
+            let snapshot =
+                index.snapshot_of_ids(finished.iter().map(|&i| flows[i].flow_id.as_str()));
+            (flows, finished, snapshot)
         };
         let all: Vec<&FlowSummary> = flows.iter().collect();
-        let finished = all
-            .iter()
-            .filter(|f| f.state != FlowState::Pending && !self.exported.contains(&f.flow_id));
         let mut events = match snapshot.events() {
             Ok(events) => events,
             Err(e) => {
@@ -158,12 +158,11 @@ impl Live {
             }
         };
         let content = self.spanner.options.content;
-        let mut done = Vec::new();
-        for flow in finished {
+        for flow in finished.iter().map(|&i| &flows[i]) {
             match events.next_kept(!content, needed_events(content)) {
                 Some(Ok(kept)) => {
                     self.spanner.offer(flow, &kept, &all, &self.to);
-                    done.push(flow.flow_id.clone());
+                    self.exported.insert(flow.flow_id.clone());
                 }
                 Some(Err(e)) => {
                     self.warn(&e);
@@ -172,7 +171,6 @@ impl Live {
                 None => break,
             }
         }
-        self.exported.extend(done);
     }
 
     /// Once: a log that cannot be read now is retried at every look.

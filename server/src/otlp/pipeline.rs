@@ -195,16 +195,22 @@ async fn run<E: SpanExporter>(
 async fn send<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>, shared: &Shared) {
     let n = batch.len() as u64;
     shared.in_flight.store(n, Ordering::Relaxed);
-    let result = with_backoff(ATTEMPTS, FIRST_BACKOFF, |attempt| {
+    let result = with_backoff(ATTEMPTS, FIRST_BACKOFF, || {
         let batch = batch.clone();
         async move {
             let result = exporter.export(batch).await;
             if let Err(e) = &result {
                 let error = describe(e);
-                if attempt == 1 {
-                    report_failure(shared, &error);
-                }
-                shared.change_health(|h| h.error = Some(error));
+                shared.change_health(|h| {
+                    // Once per run of failures, on stderr: the banner says it too.
+                    if h.error.is_none() {
+                        eprintln!(
+                            "trace_claude: warning: cannot send spans to {} ({error}); retrying with backoff, forwarding and the log go on",
+                            h.endpoint
+                        );
+                    }
+                    h.error = Some(error);
+                });
             }
             result
         }
@@ -213,20 +219,11 @@ async fn send<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>, shared: &Shar
     match result {
         Ok(()) => {
             shared.stats.sent.fetch_add(n, Ordering::Relaxed);
-            let was_failing = shared
-                .health
-                .lock()
-                .map(|h| h.error.is_some())
-                .unwrap_or(false);
-            if was_failing {
-                let endpoint = shared
-                    .health
-                    .lock()
-                    .map(|h| h.endpoint.clone())
-                    .unwrap_or_default();
-                eprintln!("trace_claude: spans reach {endpoint} again");
-            }
-            shared.change_health(|h| h.error = None);
+            shared.change_health(|h| {
+                if h.error.take().is_some() {
+                    eprintln!("trace_claude: spans reach {} again", h.endpoint);
+                }
+            });
         }
         Err(_) => shared.drop_spans(n, "the collector refused or did not answer every retry"),
     }
@@ -241,28 +238,17 @@ fn describe(error: &opentelemetry_sdk::error::OTelSdkError) -> String {
     }
 }
 
-/// Once per run of failures, on stderr: the banner says it too.
-fn report_failure(shared: &Shared, error: &str) {
-    let health = shared.health.lock().unwrap_or_else(|p| p.into_inner());
-    if health.error.is_none() {
-        eprintln!(
-            "trace_claude: warning: cannot send spans to {} ({error}); retrying with backoff, forwarding and the log go on",
-            health.endpoint
-        );
-    }
-}
-
-/// Runs `attempt(1..=attempts)` until one succeeds, waiting `first`, then
-/// twice as long each time, between them.
+/// Runs `attempt` up to `attempts` times until it succeeds, waiting
+/// `first`, then twice as long each time, between tries.
 async fn with_backoff<T, E, F, Fut>(attempts: u32, first: Duration, mut attempt: F) -> Result<T, E>
 where
-    F: FnMut(u32) -> Fut,
+    F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
     let mut wait = first;
     let mut n = 1;
     loop {
-        match attempt(n).await {
+        match attempt().await {
             Ok(value) => return Ok(value),
             Err(e) if n >= attempts => return Err(e),
             Err(_) => {

@@ -52,6 +52,17 @@ fn listen_exporting(mock: &MockUpstream, url: &str, project: &str, extra: &[&str
     .unwrap()
 }
 
+/// `listen` pointed at `url` by the standard variable alone, as a team lead
+/// would set it on every machine.
+fn listen_exporting_by_env(mock: &MockUpstream, url: &str, project: &str) -> TraceClaude {
+    let attributes = format!("openinference.project.name={project}");
+    TraceClaude::start_with(bin(), &mock.url(), None, &[], |c| {
+        c.env("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+            .env("OTEL_RESOURCE_ATTRIBUTES", &attributes);
+    })
+    .unwrap()
+}
+
 fn body(model: &str) -> String {
     json!({"model": model, "max_tokens": 1000, "stream": true,
         "messages": [{"role": "user", "content": "hi"}]})
@@ -396,7 +407,15 @@ async fn a_collector_that_dies_under_load_costs_forwarding_and_the_log_nothing()
     let project = project("down");
     let session = new_session();
     let mock = MockUpstream::start().await.unwrap();
-    let tc = listen_exporting(&mock, &phoenix.url(), &project, &[]);
+    let tc = listen_exporting_by_env(&mock, &phoenix.url(), &project);
+    assert!(
+        tc.banner.contains(&format!(
+            "✓ OpenTelemetry spans to {}/v1/traces",
+            phoenix.url()
+        )),
+        "{:?}",
+        tc.banner
+    );
     let proxy = tc.proxy_url();
     let load = |n: usize| {
         let (proxy, session) = (proxy.clone(), session.clone());
