@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use shared::cache_miss::{self, Call};
+use shared::turns;
 use shared::{
     CacheMiss, CaptureMode, Category, Cost, Event, FlowState, FlowSummary, Prices, Unpriced,
 };
@@ -113,29 +114,13 @@ impl FlowStore {
     /// anything: a refused call cached nothing, and its retry follows it.
     pub fn previous_turn(&self, id: &str) -> Option<&FlowSummary> {
         let &index = self.by_id.get(id)?;
-        let flow = &self.flows[index];
-        self.flows[..index]
-            .iter()
-            .rev()
-            .find(|f| is_turn(f) && same_agent(f, flow))
+        turns::previous_turn(&self.flows, index).map(|i| &self.flows[i])
     }
 
     /// [`FlowStore::previous_turn`] of every flow at once, by index: one
     /// pass, for the list's cache-miss marks.
     pub fn previous_turns(&self) -> Vec<Option<usize>> {
-        let mut last: HashMap<(Option<&str>, Option<&str>), usize> = HashMap::new();
-        self.flows
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let key = (f.session_id.as_deref(), f.agent_id.as_deref());
-                let before = last.get(&key).copied();
-                if is_turn(f) {
-                    last.insert(key, i);
-                }
-                before
-            })
-            .collect()
+        turns::previous_turns(&self.flows)
     }
 
     /// Whether the flow at `index` missed the cache, from the summaries
@@ -152,16 +137,6 @@ impl FlowStore {
             before.map(|b| Call::of(b, None)).as_ref(),
         )
     }
-}
-
-/// A Messages call that reached the API (or may yet): one an agent's next
-/// call follows on.
-fn is_turn(flow: &FlowSummary) -> bool {
-    flow.is_messages_call() && !(flow.state == FlowState::Failed && flow.usage.is_none())
-}
-
-fn same_agent(a: &FlowSummary, b: &FlowSummary) -> bool {
-    a.session_id == b.session_id && a.agent_id == b.agent_id
 }
 
 /// What the user narrowed the list to.

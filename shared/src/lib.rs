@@ -28,6 +28,7 @@ pub mod secrets;
 mod test_support;
 mod timestamp;
 mod totals;
+pub mod turns;
 
 pub use agent_totals::{AgentTotals, SessionTotals};
 pub use anthropic::usage::{InferenceGeo, ServiceTier, Speed};
