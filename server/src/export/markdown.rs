@@ -40,26 +40,52 @@ pub fn write<W: Write + ?Sized>(
         for event in &mut events {
             filters.apply(event);
         }
-        let request = events
-            .iter()
-            .find_map(|e| match &e.kind {
-                EventKind::Request(r) => match &r.body {
-                    Body::Json(body) => Some(Conversation::from_request_body(body)),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .unwrap_or_default();
-        let answer = reassemble(&events);
         calls.push(Call {
             flow,
-            request,
-            answer,
+            request: request_of(&events),
+            answer: reassemble(&events),
         });
     }
     out.write_all(render(name, &calls, prices).as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// One call as its transcript section: what it added to the conversation
+/// after the `seen` messages its agent's previous call sent, its answer, and
+/// its model, tokens and cost. `events` are the flow's, already filtered.
+pub fn call_section(flow: &FlowSummary, events: &[Event], seen: usize, prices: &Prices) -> String {
+    let call = Call {
+        flow,
+        request: request_of(events),
+        answer: reassemble(events),
+    };
+    let mut md = String::new();
+    render_call(&mut md, 1, &call, seen, prices);
+    md
+}
+
+/// A message of a request, rendered as the transcript renders it.
+pub fn message_section(message: &Message) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "**{}**\n", message.role);
+    for block in &message.blocks {
+        render_block(&mut md, block);
+    }
+    md
+}
+
+fn request_of(events: &[Event]) -> Conversation {
+    events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Request(r) => match &r.body {
+                Body::Json(body) => Some(Conversation::from_request_body(body)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 fn render(name: &str, calls: &[Call<'_>], prices: &Prices) -> String {
