@@ -31,6 +31,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Write session logs as one file to share (HAR, JSON Lines, HTML, Markdown), or send them as OpenTelemetry spans
     Export(ExportArgs),
+    /// Answer questions about saved sessions over MCP (stdio), for Claude Code: `claude mcp add trace_claude -- trace_claude mcp`
+    Mcp(McpArgs),
 }
 
 /// `--prices` as the commands that estimate costs take it (`export` words
@@ -112,6 +114,15 @@ pub struct StatsArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub prices: PricesArg,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// The session logs the tools answer from (where `listen` writes them)
+    #[arg(long, default_value = "./sessions")]
+    pub sessions_dir: PathBuf,
     #[command(flatten)]
     pub prices: PricesArg,
 }

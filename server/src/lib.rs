@@ -12,7 +12,7 @@
 //!                                  └──────┬──────────┘
 //!                                         ▼
 //!                              web (typed API: shared::api) ──▶ browser (app crate)
-//!                              export, commands::stats
+//!                              export, commands::stats, mcp (tools over stdio)
 //! ```
 //!
 //! - [`commands`]: one module per subcommand (`listen`, `run`, `view`,
@@ -21,11 +21,13 @@
 //!   listing logs, following the live one, and whether it is being written.
 //! - [`web`]: the web port: the UI and its API.
 //! - [`export`]: a log as a file to share (HAR, JSON Lines, an HTML report).
+//! - [`mcp`]: `trace_claude mcp`, the saved sessions as MCP tools for Claude Code.
 
 pub mod cli;
 pub mod commands;
 pub mod export;
 pub mod log;
+pub mod mcp;
 pub mod otlp;
 pub mod prices;
 pub mod state;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         cli::Command::View(args) => in_runtime(commands::view::view(args)),
         cli::Command::Stats(args) => commands::stats::run(args),
         cli::Command::Export(args) => commands::export::run(args),
+        cli::Command::Mcp(args) => in_runtime(server::mcp::serve(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@ mod flows_api;
 mod forward_capture;
 mod load;
 mod log_faults;
+mod mcp;
 mod metrics;
 mod otlp;
 mod prices_2026;

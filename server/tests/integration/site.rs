@@ -48,9 +48,12 @@ async fn page_assets(web: &str) -> (String, Vec<String>) {
 async fn a_release_binary_copied_anywhere_serves_its_whole_ui_and_exports_reports() {
     let built = tokio::task::spawn_blocking(release_binary).await.unwrap();
     let size = std::fs::metadata(&built).unwrap().len();
+    // A budget, to notice what a change costs: 24.5 MB with the OpenTelemetry
+    // exporter, 28.4 MB once the MCP server (rmcp, its protocol types and
+    // their symbols) joined.
     assert!(
-        size <= 25 * 1024 * 1024,
-        "the release binary is {size} bytes, over 25 MB"
+        size <= 30 * 1024 * 1024,
+        "the release binary is {size} bytes, over 30 MB"
     );
     let installed = tempfile::tempdir().unwrap();
     let bin = installed.path().join("trace_claude");

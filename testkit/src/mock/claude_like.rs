@@ -1,6 +1,7 @@
 //! The answer to a request that names no scenario: what the Messages API
-//! would answer Claude Code, including a Bash tool round trip when the last
-//! user turn contains `TRACE_E2E`.
+//! would answer Claude Code, including a tool round trip when the last user
+//! turn asks for one: Bash for `TRACE_E2E`, trace_claude's own MCP tool
+//! `list_sessions` for `TRACE_MCP`.
 
 use std::sync::Arc;
 
@@ -14,6 +15,10 @@ use crate::script;
 /// The tokens the mock's OAuth endpoint hands out: a log must never hold them.
 pub const OAUTH_ACCESS_TOKEN: &str = "sk-ant-oat01-MOCKACCESSmockaccessMOCKACCESS-aaaa";
 pub const OAUTH_REFRESH_TOKEN: &str = "sk-ant-ort01-MOCKREFRESHmockrefreshMOCKREFRESH-bbbb";
+
+/// The name Claude Code gives trace_claude's `list_sessions` when the MCP
+/// server is configured as `trace_claude`.
+pub const MCP_LIST_SESSIONS: &str = "mcp__trace_claude__list_sessions";
 
 /// Answers `seen`, whose body is `request` and names `model`.
 pub(crate) fn answer(
@@ -54,10 +59,23 @@ pub(crate) fn answer(
             .find(|b| b["type"] == "tool_result")
             .map(tool_result_text)
     });
-    let wants_tool = last_user.is_some_and(|m| m.to_string().contains("TRACE_E2E"))
-        && request["tools"]
+    let offers = |name: &str| {
+        request["tools"]
             .as_array()
-            .is_some_and(|tools| tools.iter().any(|t| t["name"] == "Bash"));
+            .is_some_and(|tools| tools.iter().any(|t| t["name"] == name))
+    };
+    let asks = |marker: &str| last_user.is_some_and(|m| m.to_string().contains(marker));
+    let wanted_tool = if asks("TRACE_MCP") && offers(MCP_LIST_SESSIONS) {
+        Some((MCP_LIST_SESSIONS, json!({})))
+    } else if asks("TRACE_E2E") && offers("Bash") {
+        Some((
+            "Bash",
+            json!({"command": TOOL_INPUT_COMMAND, "description": "Print the end-to-end marker"}),
+        ))
+    } else {
+        None
+    };
+    let wants_tool = wanted_tool.is_some();
     let streaming = request["stream"].as_bool().unwrap_or(false);
 
     let answer = match (&tool_result, wants_tool) {
@@ -68,12 +86,8 @@ pub(crate) fn answer(
     if !streaming {
         return json_response(200, &script::message_json(model, &answer));
     }
-    let events = if tool_result.is_none() && wants_tool {
-        script::thinking_then_tool_use(
-            model,
-            "Bash",
-            &json!({"command": TOOL_INPUT_COMMAND, "description": "Print the end-to-end marker"}),
-        )
+    let events = if let (None, Some((tool, input))) = (&tool_result, &wanted_tool) {
+        script::thinking_then_tool_use(model, tool, input)
     } else {
         script::text_stream(model, &[&answer])
     };

@@ -12,7 +12,7 @@
 
 mod body;
 mod claude_like;
-pub use claude_like::{OAUTH_ACCESS_TOKEN, OAUTH_REFRESH_TOKEN};
+pub use claude_like::{MCP_LIST_SESSIONS, OAUTH_ACCESS_TOKEN, OAUTH_REFRESH_TOKEN};
 pub mod scenarios;
 #[cfg(test)]
 mod tests;
