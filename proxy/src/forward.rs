@@ -18,7 +18,7 @@ use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 use crate::recorder::{Backlog, Message, Observation, ObservationSender};
 use crate::shutdown::cut_response;
-use crate::{Proxy, Upstream};
+use crate::{http1, Proxy, Upstream};
 
 pub(crate) type ProxyBody = Either<Full<Bytes>, StreamBody<RecordingStream>>;
 
@@ -160,13 +160,33 @@ impl Proxy {
             body.clone(),
         );
 
-        let upstream_request = self
-            .client
-            .request(parts.method, destination.upstream.url_for(&path))
-            .headers(headers)
-            .body(body);
+        let url = destination.upstream.url_for(&path);
+        let Some(parsed) = reqwest::Url::parse(&url)
+            .ok()
+            .filter(|u| u.host_str().is_some())
+        else {
+            let message = format!("trace_claude cannot send the path {path:?} on to the upstream");
+            reporter.failed(ErrorStage::Upstream, message.clone(), Some(502));
+            return Ok(error_response(502, "api_error", &message));
+        };
+        let host = parsed
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let target_path = match parsed.query() {
+            Some(query) => format!("{}?{query}", parsed.path()),
+            None => parsed.path().to_owned(),
+        };
+        let target = http1::Target {
+            tls: parsed.scheme() == "https",
+            host,
+            port: parsed.port_or_known_default().unwrap_or(443),
+            path: &target_path,
+            authority: &destination.host,
+        };
         let sent = tokio::select! {
-            sent = upstream_request.send() => sent,
+            sent = self.client.send(&parts.method, &target, &headers, &body) => sent,
             () = self.stopper.signal().stopped() => {
                 let message =
                     "trace_claude was stopped while waiting for the upstream's response".to_owned();
@@ -177,20 +197,23 @@ impl Proxy {
         let response = match sent {
             Ok(response) => response,
             Err(e) => {
-                // Without the URL: its query may hold a key, and this message
-                // goes into the log and the UI.
+                // The upstream's base URL only: the path's query may hold a
+                // key, and this message goes into the log and the UI.
                 let message = format!(
                     "trace_claude could not reach the upstream {}: {}",
                     destination.upstream.as_str(),
-                    error_chain(&e.without_url())
+                    error_chain(&e)
                 );
                 reporter.failed(ErrorStage::Upstream, message.clone(), Some(502));
                 return Ok(error_response(502, "api_error", &message));
             }
         };
 
-        let status = response.status();
-        let mut response_headers = response.headers().clone();
+        let http1::Response {
+            status,
+            headers: mut response_headers,
+            body: upstream_body,
+        } = response;
         strip_hop_by_hop(&mut response_headers);
         let streaming = response_headers
             .get(header::CONTENT_TYPE)
@@ -212,9 +235,9 @@ impl Proxy {
             stopped: Box::pin(self.stopper.signal().stopped()),
             streaming,
             room: None,
-            expected_len: response.content_length(),
+            expected_len: upstream_body.content_length(),
             forwarded: 0,
-            inner: Box::pin(response.bytes_stream()),
+            inner: upstream_body,
             reporter,
             finished: false,
         };
@@ -275,8 +298,8 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// An error and its causes on one line: reqwest's top-level message alone
-/// ("error sending request") does not say what went wrong.
+/// An error and its causes on one line: a top-level message alone (TLS's
+/// "invalid peer certificate") often does not say what went wrong.
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -304,7 +327,6 @@ pub(crate) fn error_response(status: u16, kind: &str, message: &str) -> hyper::R
     response
 }
 
-type UpstreamBytes = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 type WaitForRoom = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
 type WaitForStop = Pin<Box<dyn Future<Output = ()> + Send>>;
 
@@ -313,7 +335,7 @@ type WaitForStop = Pin<Box<dyn Future<Output = ()> + Send>>;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BodyCut {
     #[error(transparent)]
-    Upstream(reqwest::Error),
+    Upstream(http1::Error),
     #[error("trace_claude was stopped")]
     Stopped,
 }
@@ -322,7 +344,7 @@ pub(crate) enum BodyCut {
 /// the recorder. Dropped before the end means the client went away, which
 /// drops the upstream request with it.
 pub(crate) struct RecordingStream {
-    inner: UpstreamBytes,
+    inner: http1::Body,
     backlog: Arc<Semaphore>,
     /// Resolves when the proxy is stopping: the flow then ends, recorded.
     stopped: WaitForStop,
@@ -362,7 +384,7 @@ impl Stream for RecordingStream {
             let _ = ready!(room.as_mut().poll(cx));
             this.room = None;
         }
-        match this.inner.as_mut().poll_next(cx) {
+        match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(bytes))) => {
                 this.forwarded += bytes.len() as u64;
@@ -385,8 +407,6 @@ impl Stream for RecordingStream {
                 Poll::Ready(Some(Ok(Frame::data(bytes))))
             }
             Poll::Ready(Some(Err(e))) => {
-                // Without the URL, which may hold a key in its query.
-                let e = e.without_url();
                 this.finished = true;
                 this.reporter.failed(
                     ErrorStage::Upstream,

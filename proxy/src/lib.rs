@@ -12,6 +12,8 @@
 mod connect;
 mod decode;
 mod forward;
+mod http1;
+mod memory;
 pub mod mitm;
 mod recorder;
 mod redact;
@@ -88,8 +90,6 @@ impl ForwardConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
-    #[error("cannot build the upstream HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
     #[error("cannot start the recorder thread: {0}")]
     Recorder(#[from] std::io::Error),
     #[error("--upstream-ca: {0}")]
@@ -113,10 +113,10 @@ pub struct Proxy {
     config: ProxyConfig,
     /// Reverse mode's destination, made once.
     reverse: Arc<forward::Destination>,
-    /// TLS for WebSockets to intercepted hosts, which reqwest cannot carry:
-    /// the same roots as the client's.
-    websocket_tls: Arc<rustls::ClientConfig>,
-    client: reqwest::Client,
+    /// TLS to upstreams, for WebSockets (the forwarding client has its own
+    /// handle on the same configuration).
+    upstream_tls: Arc<rustls::ClientConfig>,
+    client: Arc<http1::Client>,
     observations: recorder::ObservationSender,
     backlog: recorder::Backlog,
     stopper: shutdown::Stopper,
@@ -130,29 +130,15 @@ pub struct Proxy {
 impl Proxy {
     /// Builds the proxy and starts its recorder, which hands every event to `sink`.
     pub fn new(config: ProxyConfig, sink: impl EventSink) -> Result<Arc<Self>, ProxyError> {
-        let mut builder = tls::client_builder()
-            // No timeout on the whole exchange: a long generation must be able
-            // to outlast any limit of ours; Claude Code has its own.
-            .connect_timeout(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            // The environment's proxy settings are for the client, not us.
-            .no_proxy();
-        for r in &config.resolve {
-            // reqwest keeps the URL's port, as curl's --resolve does.
-            builder = builder.resolve(&r.host, std::net::SocketAddr::new(r.addr, r.port));
-        }
         for pem in &config.upstream_ca {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| ProxyError::UpstreamCa(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(ProxyError::UpstreamCa("no certificate in the file".into()));
-            }
-            builder = builder.tls_certs_merge(certs);
+            tls::check_pem_bundle(pem).map_err(ProxyError::UpstreamCa)?;
         }
-        let client = builder.build()?;
-        let websocket_tls = tls::websocket_config(&config.upstream_ca)
+        // One TLS configuration for every connection the proxy makes to an
+        // upstream (forwarded requests and WebSockets): the platform's roots
+        // and --upstream-ca, HTTP/1.1.
+        let upstream_tls = tls::upstream_config(&config.upstream_ca)
             .map_err(|e| ProxyError::UpstreamCa(e.to_string()))?;
+        let client = http1::Client::new(Arc::clone(&upstream_tls), config.resolve.clone());
         let backlog = recorder::Backlog::new();
         let settings = recorder::Settings {
             redact: config.redact,
@@ -167,7 +153,7 @@ impl Proxy {
         Ok(Arc::new(Proxy {
             config,
             reverse,
-            websocket_tls,
+            upstream_tls,
             client,
             observations,
             backlog,

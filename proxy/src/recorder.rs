@@ -157,6 +157,10 @@ pub(crate) struct Settings {
 const BURST: usize = 8;
 const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
+/// After recording this many bytes of bodies, the recorder gives the memory
+/// freed since back to the system when it next goes idle.
+const TRIM_AFTER_BYTES: usize = 4 << 20;
+
 /// Starts the recorder thread; it ends at [`Message::Stop`], or when every
 /// sender is gone.
 pub(crate) fn spawn<S: EventSink>(
@@ -178,6 +182,7 @@ pub(crate) fn spawn<S: EventSink>(
             };
             // Messages handled since the last flush: many means a burst.
             let mut handled = 0usize;
+            let mut recorded_since_trim = 0usize;
             loop {
                 let message = match rx.try_recv() {
                     Ok(message) => message,
@@ -193,6 +198,11 @@ pub(crate) fn spawn<S: EventSink>(
                             continue;
                         }
                         handled = 0;
+                        // Idle: a moment to give back what the burst freed.
+                        if recorded_since_trim >= TRIM_AFTER_BYTES {
+                            recorded_since_trim = 0;
+                            crate::memory::give_back_freed();
+                        }
                         match rx.blocking_recv() {
                             Some(message) => message,
                             None => break,
@@ -201,6 +211,9 @@ pub(crate) fn spawn<S: EventSink>(
                     Err(mpsc::error::TryRecvError::Disconnected) => break,
                 };
                 handled += 1;
+                if let Message::Flow(_, _, Observation::Chunk { bytes, .. }) = &message {
+                    recorded_since_trim += bytes.len();
+                }
                 match message {
                     Message::Flow(flow, ts, observation) => recorder.observe(flow, ts, observation),
                     Message::Stop => {

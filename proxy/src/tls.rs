@@ -24,12 +24,23 @@ fn install_provider() {
     });
 }
 
-/// A rustls client configuration that trusts what reqwest's does (the
-/// platform's roots plus `extra_pems`), speaking HTTP/1.1: for the
-/// connections the proxy makes itself (WebSockets).
-pub fn websocket_config(
-    extra_pems: &[Vec<u8>],
-) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+/// Whether `pem` holds at least one certificate, every one readable.
+pub fn check_pem_bundle(pem: &[u8]) -> Result<(), String> {
+    let mut count = 0;
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        cert.map_err(|e| format!("not a PEM certificate bundle: {e}"))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err("no certificate in the file".into());
+    }
+    Ok(())
+}
+
+/// The rustls client configuration of every connection the proxy makes to
+/// an upstream (forwarded requests, WebSockets): the platform's roots plus
+/// `extra_pems`, speaking HTTP/1.1.
+pub fn upstream_config(extra_pems: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
     install_provider();
     let extra: Vec<CertificateDer<'static>> = extra_pems
         .iter()

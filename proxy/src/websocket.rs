@@ -157,8 +157,9 @@ impl Proxy {
         Ok(answer)
     }
 
-    /// A TLS connection to the destination's host, verified as reqwest
-    /// verifies (the system's roots and `--upstream-ca`), `--resolve` honoured.
+    /// A TLS connection to the destination's host, verified as forwarded
+    /// requests are (the system's roots and `--upstream-ca`), `--resolve`
+    /// honoured.
     async fn connect_tls(
         &self,
         destination: &Destination,
@@ -178,7 +179,7 @@ impl Proxy {
         let _ = tcp.set_nodelay(true);
         let name =
             rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
-        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.websocket_tls));
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.upstream_tls));
         connector
             .connect(name, tcp)
             .await

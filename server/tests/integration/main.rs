@@ -26,4 +26,5 @@ mod site;
 mod stats;
 mod tls_upstream;
 mod todays_blocks;
+mod upstream_connections;
 mod upstream_faults;
