@@ -156,6 +156,11 @@ pub(crate) struct Settings {
 /// events without it), and light traffic is written as it comes.
 const BURST: usize = 8;
 const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+/// After a message, the recorder looks for the next one every [`GATHER`] for
+/// this long before it sleeps until one comes: waking a sleeping recorder
+/// costs the forwarding path a system call, which a stream's events, a few
+/// milliseconds apart, would each pay.
+const STAY_AWAKE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// After recording this many bytes of bodies, the recorder gives the memory
 /// freed since back to the system when it next goes idle.
@@ -183,16 +188,19 @@ pub(crate) fn spawn<S: EventSink>(
             // Messages handled since the last flush: many means a burst.
             let mut handled = 0usize;
             let mut recorded_since_trim = 0usize;
+            let mut last_message = std::time::Instant::now();
             loop {
                 let message = match rx.try_recv() {
                     Ok(message) => message,
                     Err(mpsc::error::TryRecvError::Empty) => {
                         recorder.sink.flush();
-                        if handled >= BURST {
-                            // In a burst, let the next messages pile up for a
-                            // moment: one write and no wakeup for many of
-                            // them, instead of both for every few. Only the
-                            // log waits; forwarding never does.
+                        if handled >= BURST || last_message.elapsed() < STAY_AWAKE {
+                            // In a burst, or while a stream is running, let
+                            // the next messages pile up for a moment rather
+                            // than sleep until one comes: one write for many
+                            // of them, and no wakeup for the forwarding path
+                            // to pay at each event. Only the log waits;
+                            // forwarding never does.
                             handled = 0;
                             std::thread::sleep(GATHER);
                             continue;
@@ -211,6 +219,7 @@ pub(crate) fn spawn<S: EventSink>(
                     Err(mpsc::error::TryRecvError::Disconnected) => break,
                 };
                 handled += 1;
+                last_message = std::time::Instant::now();
                 if let Message::Flow(_, _, Observation::Chunk { bytes, .. }) = &message {
                     recorded_since_trim += bytes.len();
                 }

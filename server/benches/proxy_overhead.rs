@@ -316,8 +316,17 @@ async fn main() {
     for _ in 0..THROUGHPUT_RUNS * 3 {
         throughput(&bases[TRACE_CLAUDE]).await;
     }
-    // Let the recorder finish writing what it was handed.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the recorder finish writing what it was handed: the log stops
+    // growing. What memory holds then is what the events streamed left.
+    let mut size = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = std::fs::metadata(&tc.log_path).map_or(0, |m| m.len());
+        if now == size {
+            break;
+        }
+        size = now;
+    }
     let rss_after_4n = memory_kib(tc.pid(), "VmRSS:");
     let streamed = |runs: usize| runs as u64 * STREAMS as u64 * EVENTS_PER_STREAM;
     println!("proxy memory (resident, MiB)");
