@@ -378,9 +378,16 @@ impl Conn {
                 continue;
             }
             let framing = framing(method, parsed.status, &parsed.headers)?;
+            let mut headers = parsed.headers;
+            if matches!(framing, Framing::Chunked(_)) {
+                // Chunked framing overrides a length (RFC 9112, 6.3); the
+                // client gets the decoded body framed anew, so a length sent
+                // beside it would be a lie.
+                headers.remove(header::CONTENT_LENGTH);
+            }
             let keep_alive = !matches!(framing, Framing::UntilClose)
-                && wants_keep_alive(parsed.minor_version, &parsed.headers);
-            return Ok((parsed.status, parsed.headers, framing, keep_alive));
+                && wants_keep_alive(parsed.minor_version, &headers);
+            return Ok((parsed.status, headers, framing, keep_alive));
         }
     }
 }

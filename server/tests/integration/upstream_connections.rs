@@ -25,6 +25,8 @@ enum Behaviour {
     CloseWhenIdle,
     /// `100 Continue`, then the answer.
     ContinueFirst,
+    /// A chunked body that also claims a length, which chunking overrides.
+    ChunkedWithLength,
     /// Not HTTP at all.
     Garbage,
 }
@@ -77,6 +79,9 @@ async fn serve(mut socket: TcpStream, behaviour: Behaviour) {
         seen.drain(..head_end + length);
         let answer: &[u8] = match behaviour {
             Behaviour::Garbage => b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+            Behaviour::ChunkedWithLength => {
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\ncontent-length: 999\r\n\r\n6\r\n{\"ok\":\r\n5\r\ntrue}\r\n0\r\n\r\n"
+            }
             Behaviour::ContinueFirst => {
                 b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":true}"
             }
@@ -138,6 +143,16 @@ async fn an_interim_100_continue_is_skipped_for_the_answer_after_it() {
     let tc = TraceClaude::start(bin(), &url, &[]).unwrap();
     assert_eq!(call(&tc).await, (200, r#"{"ok":true}"#.to_owned()));
     assert_eq!(call(&tc).await, (200, r#"{"ok":true}"#.to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_body_that_also_claims_a_length_reaches_the_client_whole() {
+    let (url, _) = upstream(Behaviour::ChunkedWithLength).await;
+    let tc = TraceClaude::start(bin(), &url, &[]).unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(10), call(&tc))
+        .await
+        .expect("the answer does not wait for 999 bytes");
+    assert_eq!(answer, (200, r#"{"ok":true}"#.to_owned()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
