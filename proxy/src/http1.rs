@@ -334,17 +334,9 @@ impl Conn {
 
     /// Reads more from the socket into `buf`; 0 at the end of the stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let start = self.buf.len();
-        self.buf.resize(start + READ_BYTES, 0);
-        let mut read = ReadBuf::new(&mut self.buf[start..]);
-        let polled = Pin::new(&mut self.io).poll_read(cx, &mut read);
-        let n = read.filled().len();
-        self.buf.truncate(start + n);
-        match polled {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(n)),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        // Into the buffer's spare room, uninitialized: no zeroing per read.
+        self.buf.reserve(READ_BYTES);
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
