@@ -131,18 +131,14 @@ impl Client {
         // A kept connection the server closed between the liveness check and
         // the write fails the write, before any of the request was taken:
         // that one, and only that one, is tried again on a new connection.
-        let mut conn = match self.take_idle(&key) {
-            Some(mut kept) => match kept.write_request(&head, body).await {
-                Ok(()) => kept,
-                Err(_) => {
-                    let mut fresh = self.connect(&key).await?;
-                    fresh
-                        .write_request(&head, body)
-                        .await
-                        .map_err(Error::Send)?;
-                    fresh
-                }
-            },
+        let mut kept = self.take_idle(&key);
+        if let Some(conn) = kept.as_mut() {
+            if conn.write_request(&head, body).await.is_err() {
+                kept = None;
+            }
+        }
+        let mut conn = match kept {
+            Some(conn) => conn,
             None => {
                 let mut fresh = self.connect(&key).await?;
                 fresh

@@ -320,10 +320,10 @@ impl Traces {
             let hits = index
                 .search(query)
                 .map_err(|e| Refusal::Read(anyhow::Error::from(e)))?;
-            let flows: Vec<FlowSummary> = index.summaries().cloned().collect();
-            let rows: Vec<Value> = flows
-                .iter()
-                .filter(|f| hits.contains(&f.flow_id))
+            let hit: std::collections::HashSet<&str> = hits.iter().map(|id| id.as_str()).collect();
+            let rows: Vec<Value> = index
+                .summaries()
+                .filter(|f| hit.contains(f.flow_id.as_str()))
                 .take(limit)
                 .map(|f| row(f, &self.prices, None))
                 .collect();
