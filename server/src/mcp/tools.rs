@@ -31,7 +31,7 @@ pub struct ListSessions {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct InSession {
+pub struct Scope {
     /// A session log's name from list_sessions; the newest when left out.
     #[serde(default)]
     pub session: Option<String>,
@@ -42,9 +42,6 @@ pub struct InSession {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct ListFlows {
-    /// A session log's name from list_sessions; the newest when left out.
-    #[serde(default)]
-    pub session: Option<String>,
     /// Only calls to a model whose name contains this, any case ("opus", "haiku-4-5").
     #[serde(default)]
     pub model: Option<String>,
@@ -66,21 +63,16 @@ pub struct ListFlows {
     /// Rows to skip, to page on.
     #[serde(default)]
     pub offset: Option<u32>,
-    /// Answer size in bytes (default 24576).
-    #[serde(default)]
-    pub max_bytes: Option<u32>,
+    #[serde(flatten)]
+    pub scope: Scope,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct OneFlow {
     /// The flow's id from list_flows (its first characters are enough when unique).
     pub flow_id: String,
-    /// A session log's name from list_sessions; the newest when left out.
-    #[serde(default)]
-    pub session: Option<String>,
-    /// Answer size in bytes (default 24576).
-    #[serde(default)]
-    pub max_bytes: Option<u32>,
+    #[serde(flatten)]
+    pub scope: Scope,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -90,40 +82,28 @@ pub struct ContextDiff {
     /// The earlier call's flow id; by default the same agent's previous call.
     #[serde(default)]
     pub against: Option<String>,
-    /// A session log's name from list_sessions; the newest when left out.
-    #[serde(default)]
-    pub session: Option<String>,
-    /// Answer size in bytes (default 24576).
-    #[serde(default)]
-    pub max_bytes: Option<u32>,
+    #[serde(flatten)]
+    pub scope: Scope,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct Search {
     /// Text to find in any request or response (a file name, a phrase, a tool name), any case.
     pub query: String,
-    /// A session log's name from list_sessions; the newest when left out.
-    #[serde(default)]
-    pub session: Option<String>,
     /// How many rows (default 20, at most 200).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// Answer size in bytes (default 24576).
-    #[serde(default)]
-    pub max_bytes: Option<u32>,
+    #[serde(flatten)]
+    pub scope: Scope,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CacheMisses {
-    /// A session log's name from list_sessions; the newest when left out.
-    #[serde(default)]
-    pub session: Option<String>,
     /// How many calls to explain (default 20, at most 200).
     #[serde(default)]
     pub limit: Option<u32>,
-    /// Answer size in bytes (default 24576).
-    #[serde(default)]
-    pub max_bytes: Option<u32>,
+    #[serde(flatten)]
+    pub scope: Scope,
 }
 
 const DEFAULT_ROWS: u32 = 20;
@@ -188,7 +168,7 @@ impl TraceTools {
     )]
     async fn session_totals(
         &self,
-        Parameters(p): Parameters<InSession>,
+        Parameters(p): Parameters<Scope>,
     ) -> Result<CallToolResult, ErrorData> {
         self.answer(p.max_bytes, "Raise max_bytes to see the rest.", move |t| {
             t.totals(p.session.as_deref())
@@ -205,7 +185,7 @@ impl TraceTools {
         Parameters(p): Parameters<ListFlows>,
     ) -> Result<CallToolResult, ErrorData> {
         let query = FlowQuery {
-            session: p.session,
+            session: p.scope.session,
             model: p.model,
             agent: p.agent,
             outcome: p.outcome,
@@ -215,7 +195,7 @@ impl TraceTools {
             offset: p.offset.unwrap_or(0) as usize,
         };
         self.answer(
-            p.max_bytes,
+            p.scope.max_bytes,
             "Ask for fewer rows, narrow the filters, or page on with offset.",
             move |t| t.flows(&query),
         )
@@ -230,9 +210,11 @@ impl TraceTools {
         &self,
         Parameters(p): Parameters<OneFlow>,
     ) -> Result<CallToolResult, ErrorData> {
-        self.answer(p.max_bytes, "Raise max_bytes to see the rest.", move |t| {
-            t.flow(p.session.as_deref(), &p.flow_id)
-        })
+        self.answer(
+            p.scope.max_bytes,
+            "Raise max_bytes to see the rest.",
+            move |t| t.flow(p.scope.session.as_deref(), &p.flow_id),
+        )
         .await
     }
 
@@ -244,9 +226,11 @@ impl TraceTools {
         &self,
         Parameters(p): Parameters<ContextDiff>,
     ) -> Result<CallToolResult, ErrorData> {
-        self.answer(p.max_bytes, "Raise max_bytes to see the rest.", move |t| {
-            t.context_diff(p.session.as_deref(), &p.flow_id, p.against.as_deref())
-        })
+        self.answer(
+            p.scope.max_bytes,
+            "Raise max_bytes to see the rest.",
+            move |t| t.context_diff(p.scope.session.as_deref(), &p.flow_id, p.against.as_deref()),
+        )
         .await
     }
 
@@ -257,9 +241,9 @@ impl TraceTools {
     async fn search(&self, Parameters(p): Parameters<Search>) -> Result<CallToolResult, ErrorData> {
         let limit = rows(p.limit);
         self.answer(
-            p.max_bytes,
+            p.scope.max_bytes,
             "Ask for fewer rows or search for something narrower.",
-            move |t| t.search(p.session.as_deref(), &p.query, limit),
+            move |t| t.search(p.scope.session.as_deref(), &p.query, limit),
         )
         .await
     }
@@ -273,8 +257,8 @@ impl TraceTools {
         Parameters(p): Parameters<CacheMisses>,
     ) -> Result<CallToolResult, ErrorData> {
         let limit = rows(p.limit);
-        self.answer(p.max_bytes, "Ask for fewer calls.", move |t| {
-            t.cache_misses(p.session.as_deref(), limit)
+        self.answer(p.scope.max_bytes, "Ask for fewer calls.", move |t| {
+            t.cache_misses(p.scope.session.as_deref(), limit)
         })
         .await
     }
