@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use shared::cache_miss::{self, Call};
+use shared::cache_miss;
 use shared::turns;
 use shared::{
     CacheMiss, CaptureMode, Category, Cost, Event, FlowState, FlowSummary, Prices, Unpriced,
@@ -127,15 +127,7 @@ impl FlowStore {
     /// alone (no bodies): the list's mark, whose reasons stop short of the
     /// prompt prefix.
     pub fn cache_miss(&self, index: usize, previous: Option<usize>) -> Option<CacheMiss> {
-        let flow = self.flows.get(index)?;
-        if !flow.is_messages_call() {
-            return None;
-        }
-        let before = previous.and_then(|p| self.flows.get(p));
-        cache_miss::explain(
-            &Call::of(flow, None),
-            before.map(|b| Call::of(b, None)).as_ref(),
-        )
+        cache_miss::from_summaries(&self.flows, index, previous)
     }
 }
 

@@ -101,6 +101,26 @@ pub enum MissReason {
     BreakpointMoved,
 }
 
+/// Whether the call at `flows[index]` missed the cache, from the summaries
+/// alone (no bodies), against the call at `previous` (its
+/// [`crate::turns::previous_turn`]): the reasons stop short of the prompt
+/// prefix, which only the two requests can tell.
+pub fn from_summaries(
+    flows: &[FlowSummary],
+    index: usize,
+    previous: Option<usize>,
+) -> Option<CacheMiss> {
+    let flow = flows.get(index)?;
+    if !flow.is_messages_call() {
+        return None;
+    }
+    let before = previous.and_then(|p| flows.get(p));
+    explain(
+        &Call::of(flow, None),
+        before.map(|b| Call::of(b, None)).as_ref(),
+    )
+}
+
 /// Whether `now` missed the cache, and why; `None` when it did not (or its
 /// usage, or the previous call's, is unknown).
 pub fn explain(now: &Call, before: Option<&Call>) -> Option<CacheMiss> {

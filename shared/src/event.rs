@@ -240,6 +240,14 @@ impl EventKind {
     }
 }
 
+/// The JSON body of the request among a flow's `events`, if it had one.
+pub fn request_body(events: &[Event]) -> Option<&Value> {
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::Request(r) => r.body.as_json(),
+        _ => None,
+    })
+}
+
 impl Event {
     pub fn new(kind: EventKind) -> Self {
         Event {

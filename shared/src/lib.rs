@@ -38,8 +38,9 @@ pub use cache_miss::{CacheMiss, MissReason};
 pub use context_diff::{context_diff, ContextDiff, MessagesChange, ParamChange, SystemChange};
 pub use conversation::{Block, Conversation, Message, Tool};
 pub use event::{
-    CaptureMode, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request, Response,
-    ResponseHeaders, SseEvent, StreamEnd, Tunnel, WebSocketKind, WebSocketMessage, WebSocketSide,
+    request_body, CaptureMode, ErrorStage, Event, EventKind, FlowError, FlowId, Headers, Request,
+    Response, ResponseHeaders, SseEvent, StreamEnd, Tunnel, WebSocketKind, WebSocketMessage,
+    WebSocketSide,
 };
 pub use flow::{
     FlowState, FlowSummary, RequestFacts, TunnelBytes, AGENT_HEADER, PARENT_AGENT_HEADER,

@@ -19,8 +19,7 @@ mod timing;
 mod usage;
 
 use leptos::prelude::*;
-use serde_json::Value;
-use shared::{Event, EventKind, FlowSummary};
+use shared::{request_body, Event, FlowSummary};
 
 use crate::format::short;
 use crate::{FlowsUi, OpenUi, SourceUi};
@@ -219,12 +218,4 @@ fn FlowHead(summary: FlowSummary) -> impl IntoView {
             {summary.error.clone().map(|e| view! { <span class="error">{e}</span> })}
         </header>
     }
-}
-
-/// The request's JSON body, which the request view and the diff both read.
-fn request_body(events: &[Event]) -> Option<&Value> {
-    events.iter().find_map(|e| match &e.kind {
-        EventKind::Request(r) => r.body.as_json(),
-        _ => None,
-    })
 }

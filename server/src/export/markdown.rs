@@ -9,7 +9,7 @@ use std::io::Write;
 
 use shared::anthropic::blocks::ServerOutcome;
 use shared::reassemble::{reassemble, Assembled};
-use shared::{Block, Body, Conversation, Event, EventKind, FlowSummary, Message, Prices};
+use shared::{Block, Conversation, Event, FlowSummary, Message, Prices};
 
 use super::Filters;
 use crate::log::index::SessionIndex;
@@ -76,15 +76,8 @@ pub fn message_section(message: &Message) -> String {
 }
 
 fn request_of(events: &[Event]) -> Conversation {
-    events
-        .iter()
-        .find_map(|e| match &e.kind {
-            EventKind::Request(r) => match &r.body {
-                Body::Json(body) => Some(Conversation::from_request_body(body)),
-                _ => None,
-            },
-            _ => None,
-        })
+    shared::request_body(events)
+        .map(Conversation::from_request_body)
         .unwrap_or_default()
 }
 

@@ -8,10 +8,7 @@ use std::sync::Arc;
 use rmcp::schemars::{self, JsonSchema};
 use serde_json::{json, Value};
 use shared::cache_miss::{self, Call};
-use shared::{
-    turns, Body, Conversation, Event, EventKind, FlowState, FlowSummary, Prices, SessionTotals,
-    Totals,
-};
+use shared::{turns, Conversation, Event, FlowState, FlowSummary, Prices, SessionTotals, Totals};
 
 use crate::export::{markdown, Filters};
 use crate::log::catalog::{Catalog, SessionInfo};
@@ -32,6 +29,12 @@ pub enum Refusal {
     NoPrevious(String),
     #[error("cannot read the session log: {0:#}")]
     Read(#[from] anyhow::Error),
+}
+
+impl From<std::io::Error> for Refusal {
+    fn from(e: std::io::Error) -> Self {
+        Refusal::Read(e.into())
+    }
 }
 
 /// The sessions directory and how costs are estimated.
@@ -110,10 +113,7 @@ impl Traces {
             Some(name) => Refusal::NoSession(name.to_owned()),
             None => Refusal::NoSessions(self.dir.clone()),
         })?;
-        let index = self
-            .catalog
-            .index(&info)
-            .map_err(|e| Refusal::Read(anyhow::Error::from(e)))?;
+        let index = self.catalog.index(&info)?;
         let index = index.lock().unwrap_or_else(|p| p.into_inner());
         f(&info, &index)
     }
@@ -126,10 +126,7 @@ impl Traces {
         }
         let mut rows = Vec::new();
         for info in all.iter().take(limit) {
-            let index = self
-                .catalog
-                .index(info)
-                .map_err(|e| Refusal::Read(anyhow::Error::from(e)))?;
+            let index = self.catalog.index(info)?;
             let index = index.lock().unwrap_or_else(|p| p.into_inner());
             let flows: Vec<&FlowSummary> = index.summaries().collect();
             let totals = Totals::from_flows(flows.iter().copied(), &self.prices);
@@ -230,23 +227,14 @@ impl Traces {
             let mut seen = 0;
             if flow.is_messages_call() {
                 let body = request_body(&events);
-                let before = match previous {
-                    Some(p) => Some((&flows[p], request_body(&read_flow(index, &flows[p])?))),
-                    None => None,
-                };
+                let before = previous.map(|p| with_body(index, &flows[p])).transpose()?;
                 if let Some((_, before_body)) = &before {
                     seen = shared::context_diff(before_body, &body)
                         .messages
                         .common_prefix;
                 }
-                let miss = cache_miss::explain(
-                    &Call::of(flow, Some(&body)),
-                    before
-                        .as_ref()
-                        .map(|(b, body)| Call::of(b, Some(body)))
-                        .as_ref(),
-                );
-                if let Some(miss) = miss {
+                let before = before.as_ref().map(|(b, body)| (*b, body));
+                if let Some(miss) = miss_between(flow, &body, before) {
                     text.push_str(&format!("- cache: {}\n", miss.describe()));
                 }
             }
@@ -293,9 +281,10 @@ impl Traces {
                 .filter_map(|&i| conversation.messages.get(i).map(|m| (i, m)))
                 .map(|(i, m)| json!({ "index": i, "message": markdown::message_section(m) }))
                 .collect();
-            let explained = cache_miss::explain(
-                &Call::of(&flows[at], Some(&after_body)),
-                Some(&Call::of(&flows[before], Some(&before_body))),
+            let explained = miss_between(
+                &flows[at],
+                &after_body,
+                Some((&flows[before], &before_body)),
             );
             Ok(json!({
                 "session": info.name,
@@ -317,9 +306,7 @@ impl Traces {
         limit: usize,
     ) -> Result<Value, Refusal> {
         self.with_session(session, |info, index| {
-            let hits = index
-                .search(query)
-                .map_err(|e| Refusal::Read(anyhow::Error::from(e)))?;
+            let hits = index.search(query)?;
             let hit: std::collections::HashSet<&str> = hits.iter().map(|id| id.as_str()).collect();
             let rows: Vec<Value> = index
                 .summaries()
@@ -344,7 +331,7 @@ impl Traces {
             let previous = turns::previous_turns(&flows);
             // The summaries find the misses; only those calls' bodies are read.
             let missed: Vec<usize> = (0..flows.len())
-                .filter(|&i| summary_miss(&flows, i, previous[i]).is_some())
+                .filter(|&i| cache_miss::from_summaries(&flows, i, previous[i]).is_some())
                 .collect();
             let mut rows = Vec::new();
             let mut tokens_not_read = 0u64;
@@ -352,17 +339,9 @@ impl Traces {
                 let flow = &flows[i];
                 let before = previous[i].map(|p| &flows[p]);
                 let now_body = request_body(&read_flow(index, flow)?);
-                let before_body = match before {
-                    Some(b) => Some(request_body(&read_flow(index, b)?)),
-                    None => None,
-                };
-                let Some(miss) = cache_miss::explain(
-                    &Call::of(flow, Some(&now_body)),
-                    before
-                        .zip(before_body.as_ref())
-                        .map(|(b, body)| Call::of(b, Some(body)))
-                        .as_ref(),
-                ) else {
+                let before_body = before.map(|b| with_body(index, b)).transpose()?;
+                let before_body = before_body.as_ref().map(|(b, body)| (*b, body));
+                let Some(miss) = miss_between(flow, &now_body, before_body) else {
                     continue;
                 };
                 tokens_not_read += miss.not_read;
@@ -451,16 +430,7 @@ fn admits(q: &FlowQuery, flow: &FlowSummary, missed: bool) -> bool {
 
 /// Whether the call at `index` missed the cache, from the summaries alone.
 fn summary_miss(flows: &[FlowSummary], index: usize, previous: Option<usize>) -> Option<String> {
-    let flow = flows.get(index)?;
-    if !flow.is_messages_call() {
-        return None;
-    }
-    let before = previous.and_then(|p| flows.get(p));
-    cache_miss::explain(
-        &Call::of(flow, None),
-        before.map(|b| Call::of(b, None)).as_ref(),
-    )
-    .map(|m| m.describe())
+    cache_miss::from_summaries(flows, index, previous).map(|m| m.describe())
 }
 
 /// A flow as one row of a list.
@@ -615,15 +585,26 @@ fn read_flow(index: &SessionIndex, flow: &FlowSummary) -> Result<Vec<Event>, Ref
     Ok(events)
 }
 
+/// A flow and its request's body, read from the log.
+fn with_body<'a>(
+    index: &SessionIndex,
+    flow: &'a FlowSummary,
+) -> Result<(&'a FlowSummary, Value), Refusal> {
+    Ok((flow, request_body(&read_flow(index, flow)?)))
+}
+
+/// Why `now` missed the cache, from its request compared with the one before.
+fn miss_between(
+    now: &FlowSummary,
+    body: &Value,
+    before: Option<(&FlowSummary, &Value)>,
+) -> Option<cache_miss::CacheMiss> {
+    cache_miss::explain(
+        &Call::of(now, Some(body)),
+        before.map(|(b, body)| Call::of(b, Some(body))).as_ref(),
+    )
+}
+
 fn request_body(events: &[Event]) -> Value {
-    events
-        .iter()
-        .find_map(|e| match &e.kind {
-            EventKind::Request(r) => match &r.body {
-                Body::Json(body) => Some(body.clone()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .unwrap_or(Value::Null)
+    shared::request_body(events).cloned().unwrap_or(Value::Null)
 }

@@ -139,13 +139,7 @@ fn chat_attributes(
 ) {
     attrs.str("gen_ai.operation.name", "chat");
     attrs.str("gen_ai.provider.name", "anthropic");
-    let body = events.iter().find_map(|e| match &e.kind {
-        EventKind::Request(r) => match &r.body {
-            Body::Json(body) => Some(body),
-            _ => None,
-        },
-        _ => None,
-    });
+    let body = shared::request_body(events);
     if let Some(body) = body {
         if let Some(model) = body.get("model").and_then(|v| v.as_str()) {
             attrs.str("gen_ai.request.model", model);
