@@ -160,33 +160,9 @@ impl Proxy {
             body.clone(),
         );
 
-        let url = destination.upstream.url_for(&path);
-        let Some(parsed) = reqwest::Url::parse(&url)
-            .ok()
-            .filter(|u| u.host_str().is_some())
-        else {
-            let message = format!("trace_claude cannot send the path {path:?} on to the upstream");
-            reporter.failed(ErrorStage::Upstream, message.clone(), Some(502));
-            return Ok(error_response(502, "api_error", &message));
-        };
-        let host = parsed
-            .host_str()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let target_path = match parsed.query() {
-            Some(query) => format!("{}?{query}", parsed.path()),
-            None => parsed.path().to_owned(),
-        };
-        let target = http1::Target {
-            tls: parsed.scheme() == "https",
-            host,
-            port: parsed.port_or_known_default().unwrap_or(443),
-            path: &target_path,
-            authority: &destination.host,
-        };
+        let upstream_path = destination.upstream.path_for(&path);
         let sent = tokio::select! {
-            sent = self.client.send(&parts.method, &target, &headers, &body) => sent,
+            sent = self.client.send(&parts.method, &destination.upstream, &upstream_path, &headers, &body) => sent,
             () = self.stopper.signal().stopped() => {
                 let message =
                     "trace_claude was stopped while waiting for the upstream's response".to_owned();

@@ -30,6 +30,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::resolve::{self, Resolve};
+use crate::Upstream;
 
 /// How long a connection may take to open (TCP and TLS).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -88,17 +89,6 @@ impl Key {
     }
 }
 
-/// The parts of the upstream URL a request needs.
-pub struct Target<'a> {
-    pub tls: bool,
-    pub host: &'a str,
-    pub port: u16,
-    /// The request target: path and query.
-    pub path: &'a str,
-    /// The `Host` header's value.
-    pub authority: &'a str,
-}
-
 pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -114,20 +104,22 @@ impl Client {
         })
     }
 
-    /// Sends one request and reads its response's head.
+    /// Sends one request for `path` (path and query, as the upstream gets
+    /// it) and reads its response's head.
     pub async fn send(
         self: &Arc<Self>,
         method: &Method,
-        target: &Target<'_>,
+        upstream: &Upstream,
+        path: &str,
         headers: &HeaderMap,
         body: &Bytes,
     ) -> Result<Response, Error> {
         let key = Key {
-            tls: target.tls,
-            host: target.host.to_ascii_lowercase(),
-            port: target.port,
+            tls: upstream.is_tls(),
+            host: upstream.host().to_ascii_lowercase(),
+            port: upstream.port(),
         };
-        let head = request_head(method, target, headers, body.len());
+        let head = request_head(method, upstream, path, headers, body.len());
         // A kept connection the server closed between the liveness check and
         // the write fails the write, before any of the request was taken:
         // that one, and only that one, is tried again on a new connection.
@@ -216,16 +208,17 @@ impl Client {
 /// `Host`, and the body's length.
 fn request_head(
     method: &Method,
-    target: &Target<'_>,
+    upstream: &Upstream,
+    path: &str,
     headers: &HeaderMap,
     body_len: usize,
 ) -> Vec<u8> {
     let mut head = Vec::with_capacity(256 + headers.len() * 64);
     head.extend_from_slice(method.as_str().as_bytes());
     head.push(b' ');
-    head.extend_from_slice(target.path.as_bytes());
+    head.extend_from_slice(path.as_bytes());
     head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
-    head.extend_from_slice(target.authority.as_bytes());
+    head.extend_from_slice(upstream.authority().as_bytes());
     head.extend_from_slice(b"\r\n");
     for (name, value) in headers {
         if name == header::HOST || name == header::CONTENT_LENGTH {
@@ -775,19 +768,14 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-api-key", HeaderValue::from_static("k"));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
-        let target = Target {
-            tls: true,
-            host: "api.anthropic.com",
-            port: 443,
-            path: "/v1/messages?beta=true",
-            authority: "api.anthropic.com",
-        };
-        let head = request_head(&Method::POST, &target, &headers, 2);
+        let upstream = Upstream::parse("https://api.anthropic.com").unwrap();
+        let path = "/v1/messages?beta=true";
+        let head = request_head(&Method::POST, &upstream, path, &headers, 2);
         assert_eq!(
             String::from_utf8(head).unwrap(),
             "POST /v1/messages?beta=true HTTP/1.1\r\nhost: api.anthropic.com\r\nx-api-key: k\r\ncontent-length: 2\r\n\r\n"
         );
-        let get = request_head(&Method::GET, &target, &HeaderMap::new(), 0);
+        let get = request_head(&Method::GET, &upstream, path, &HeaderMap::new(), 0);
         assert!(!String::from_utf8(get).unwrap().contains("content-length"));
     }
 }

@@ -7,6 +7,13 @@ pub struct Upstream {
     base: String,
     /// `host[:port]` as the upstream expects it in `Host`.
     authority: String,
+    tls: bool,
+    /// The host to connect to (an IPv6 address without its brackets).
+    host: String,
+    port: u16,
+    /// The base URL's path, without a trailing slash: what request paths
+    /// are appended to.
+    prefix: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,18 +46,39 @@ impl Upstream {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
+        let tls = url.scheme() == "https";
         Ok(Upstream {
             base: url.as_str().trim_end_matches('/').to_owned(),
             authority,
+            tls,
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: url.port().unwrap_or(if tls { 443 } else { 80 }),
+            prefix: url.path().trim_end_matches('/').to_owned(),
         })
     }
 
-    /// The upstream URL for a request's path and query (which starts with `/`).
-    pub fn url_for(&self, path_and_query: &str) -> String {
-        let mut url = String::with_capacity(self.base.len() + path_and_query.len());
-        url.push_str(&self.base);
-        url.push_str(path_and_query);
-        url
+    /// The request target upstream for a request's path and query (which
+    /// starts with `/`), appended as sent: nothing is re-encoded.
+    pub fn path_for(&self, path_and_query: &str) -> String {
+        let mut path = String::with_capacity(self.prefix.len() + path_and_query.len());
+        path.push_str(&self.prefix);
+        path.push_str(path_and_query);
+        path
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn authority(&self) -> &str {
@@ -70,16 +98,28 @@ mod tests {
     fn joins_paths_onto_the_base() {
         let u = Upstream::parse("https://api.anthropic.com/").unwrap();
         assert_eq!(
-            u.url_for("/v1/messages?beta=true"),
-            "https://api.anthropic.com/v1/messages?beta=true"
+            u.path_for("/v1/messages?beta=true"),
+            "/v1/messages?beta=true"
         );
         assert_eq!(u.authority(), "api.anthropic.com");
-        let prefixed = Upstream::parse("http://127.0.0.1:9/gateway").unwrap();
         assert_eq!(
-            prefixed.url_for("/v1/messages"),
-            "http://127.0.0.1:9/gateway/v1/messages"
+            (u.is_tls(), u.host(), u.port()),
+            (true, "api.anthropic.com", 443)
         );
+        let prefixed = Upstream::parse("http://127.0.0.1:9/gateway/").unwrap();
+        assert_eq!(prefixed.path_for("/v1/messages"), "/gateway/v1/messages");
         assert_eq!(prefixed.authority(), "127.0.0.1:9");
+        assert_eq!(
+            (prefixed.is_tls(), prefixed.host(), prefixed.port()),
+            (false, "127.0.0.1", 9)
+        );
+        let v6 = Upstream::parse("http://[::1]:8080").unwrap();
+        assert_eq!(
+            (v6.host(), v6.port(), v6.authority()),
+            ("::1", 8080, "[::1]:8080")
+        );
+        // Sent as the client wrote it, not normalized.
+        assert_eq!(u.path_for("/v1/a/../b?q=%7e"), "/v1/a/../b?q=%7e");
     }
 
     #[test]

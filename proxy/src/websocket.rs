@@ -164,13 +164,10 @@ impl Proxy {
         &self,
         destination: &Destination,
     ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
-        let authority = destination.upstream.authority();
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if port.parse::<u16>().is_ok() => {
-                (host.to_owned(), port.parse().unwrap_or(443))
-            }
-            _ => (authority.to_owned(), 443),
-        };
+        let (host, port) = (
+            destination.upstream.host().to_owned(),
+            destination.upstream.port(),
+        );
         let tcp = match resolve::lookup(&self.config.resolve, &host, port) {
             Some(addr) => TcpStream::connect(addr).await,
             None => TcpStream::connect((host.as_str(), port)).await,
