@@ -19,7 +19,9 @@ use crate::log::index::SessionIndex;
 pub enum Refusal {
     #[error("no session named {0:?}: call list_sessions for the names")]
     NoSession(String),
-    #[error("there are no session logs in {0}")]
+    #[error(
+        "there are no session logs in {0}: `trace_claude listen --sessions-dir {0}` writes them"
+    )]
     NoSessions(String),
     #[error("no flow {0:?} in session {1}: call list_flows for the ids")]
     NoFlow(String, String),

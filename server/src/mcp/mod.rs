@@ -32,6 +32,13 @@ pub async fn serve(args: McpArgs) -> anyhow::Result<()> {
             dir.display()
         );
     }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        // Run by hand: say what this is rather than wait in silence.
+        eprintln!(
+            "trace_claude mcp speaks MCP on stdin and stdout, for an MCP client; add it to Claude Code with: claude mcp add trace_claude -- trace_claude mcp --sessions-dir {}",
+            dir.display()
+        );
+    }
     let traces = Traces::new(
         Catalog::new(Source::Directory {
             dir: dir.clone(),

@@ -111,18 +111,21 @@ async fn record(mock: &MockUpstream) -> testkit::TraceClaude {
     tc
 }
 
+/// The session's name as the tools give it: its log's file stem.
+fn session_name(tc: &testkit::TraceClaude) -> String {
+    tc.log_path
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_tool_answers_from_the_recorded_sessions_over_stdio() {
     let mock = MockUpstream::start().await.unwrap();
     let tc = record(&mock).await;
     let sessions = tc.log_path.parent().unwrap().to_owned();
-    let name = tc
-        .log_path
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let name = session_name(&tc);
     // An older, generated session beside it: its calls write the cache anew
     // each turn, so it has cache misses to explain.
     let generated = sessions.join("session_20260101_000000.jsonl");
@@ -324,13 +327,7 @@ async fn claude_code_calls_the_mcp_server_and_its_answer_reaches_the_next_reques
     let mock = MockUpstream::start().await.unwrap();
     let recorded = record(&mock).await;
     let sessions = recorded.log_path.parent().unwrap().to_owned();
-    let recorded_name = recorded
-        .log_path
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let recorded_name = session_name(&recorded);
 
     // Claude Code, through a second proxy, with trace_claude mcp as its server.
     let tc = testkit::TraceClaude::start(bin(), &mock.url(), &[]).unwrap();
