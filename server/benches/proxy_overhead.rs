@@ -17,7 +17,10 @@ use testkit::nginx::Nginx;
 use testkit::otlp_sink::OtlpSink;
 use testkit::{MockUpstream, TraceClaude};
 
-const ROUNDS: usize = 5;
+/// Latency rounds: each costs half a second a side, and one side's p50 moves
+/// by ±15 µs from round to round on a shared 2-core machine, so the median is
+/// taken over many.
+const ROUNDS: usize = 15;
 const LATENCY_EVENTS: u64 = 1000;
 const LATENCY_INTERVAL_US: u64 = 500;
 const TTFB_REQUESTS: usize = 300;
