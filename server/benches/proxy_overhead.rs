@@ -273,20 +273,21 @@ async fn main() {
                 .collect(),
         )
     };
-    let beyond_rounds = paired(TRACE_CLAUDE, NGINX);
-    let twins = paired(TRACE_CLAUDE, EXPORTING);
-    println!(
-        "  beyond nginx, round by round: median {:.1} µs (from {:.1} to {:.1})",
-        median(beyond_rounds.clone()),
-        beyond_rounds.first().copied().unwrap_or(f64::NAN),
-        beyond_rounds.last().copied().unwrap_or(f64::NAN)
+    let spread = |label: &str, v: Vec<f64>| {
+        let (low, high) = (v.first().copied(), v.last().copied());
+        println!(
+            "  {label}, round by round: median {:.1} µs (from {:.1} to {:.1})",
+            median(v),
+            low.unwrap_or(f64::NAN),
+            high.unwrap_or(f64::NAN)
+        );
+    };
+    spread("beyond nginx", paired(TRACE_CLAUDE, NGINX));
+    spread(
+        "trace_claude minus exporting (the same forwarding path)",
+        paired(TRACE_CLAUDE, EXPORTING),
     );
-    println!(
-        "  trace_claude minus exporting (the same forwarding path), round by round: median {:.1} µs (from {:.1} to {:.1})\n",
-        median(twins.clone()),
-        twins.first().copied().unwrap_or(f64::NAN),
-        twins.last().copied().unwrap_or(f64::NAN)
-    );
+    println!();
 
     let body = serde_json::json!({
         "model": "claude-sonnet-4-5", "stream": true, "max_tokens": 1024,
