@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use testkit::mock::epoch;
 use testkit::nginx::Nginx;
 use testkit::otlp_sink::OtlpSink;
+use testkit::relay::Relay;
 use testkit::{MockUpstream, TraceClaude};
 
 /// Latency rounds: each costs half a second a side, and one side's p50 moves
@@ -183,15 +184,25 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// The sides measured, each in every round: the mock direct, through nginx
 /// (a plain proxy that records nothing: the cost of the hop alone), through
+/// a bare tokio relay (the hop on trace_claude's runtime, no HTTP), through
 /// trace_claude, and through a second trace_claude that also exports every
 /// call as an OpenTelemetry span.
-const SIDES: [&str; 4] = ["direct", "nginx", "trace_claude", "exporting"];
+const SIDES: [&str; 5] = [
+    "direct",
+    "nginx",
+    "tokio relay",
+    "trace_claude",
+    "exporting",
+];
 const NGINX: usize = 1;
-const TRACE_CLAUDE: usize = 2;
-const EXPORTING: usize = 3;
+const RELAY: usize = 2;
+const TRACE_CLAUDE: usize = 3;
+const EXPORTING: usize = 4;
 
 #[tokio::main]
 async fn main() {
+    // This program is also the tokio relay side, started again by itself.
+    testkit::relay::serve_if_asked().await;
     let _ = epoch();
     let mock = MockUpstream::start().await.expect("mock upstream");
     let bin = Path::new(env!("CARGO_BIN_EXE_trace_claude"));
@@ -206,14 +217,21 @@ async fn main() {
         .and_then(|p| p.parse().ok())
         .expect("mock port");
     let nginx = Nginx::start(mock_port).expect("nginx (apt-get install nginx-light)");
+    let relay = Relay::start(
+        &std::env::current_exe().expect("the benchmark's own path"),
+        mock_port,
+    )
+    .expect("tokio relay");
     let bases = [
         mock.url(),
         nginx.url(),
+        relay.url(),
         tc.proxy_url(),
         exporting.proxy_url(),
     ];
     let c = client();
     println!("trace_claude proxy overhead: direct = client to mock upstream; nginx = through nginx, recording nothing;");
+    println!("tokio relay = bytes copied both ways on trace_claude's runtime, no HTTP parsed, nothing recorded;");
     println!("trace_claude = through trace_claude listen, every event logged; exporting = the same with --otlp-endpoint");
     println!("to a receiver that accepts every span\n");
 
@@ -283,6 +301,13 @@ async fn main() {
         );
     };
     spread("beyond nginx", paired(TRACE_CLAUDE, NGINX));
+    // Split in two: what a tokio proxy pays here whatever it does, and what
+    // trace_claude's HTTP handling and recording add to that.
+    spread("tokio relay minus nginx", paired(RELAY, NGINX));
+    spread(
+        "trace_claude minus tokio relay",
+        paired(TRACE_CLAUDE, RELAY),
+    );
     spread(
         "trace_claude minus exporting (the same forwarding path)",
         paired(TRACE_CLAUDE, EXPORTING),

@@ -7,6 +7,7 @@ pub mod mock;
 pub mod nginx;
 pub mod otlp_sink;
 pub mod phoenix;
+pub mod relay;
 pub mod script;
 pub mod session_gen;
 
