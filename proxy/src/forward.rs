@@ -13,11 +13,11 @@ use futures_util::Stream;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Either, Full, Limited, StreamBody};
 use hyper::body::{Frame, Incoming};
-use shared::{CaptureMode, ErrorStage, FlowId, Timestamp};
+use shared::{CaptureMode, ErrorStage, FlowId};
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 
 use crate::recorder::{Backlog, Message, Observation, ObservationSender};
-use crate::shutdown::cut_response;
+use crate::shutdown::{cut_response, Stopped};
 use crate::{http1, Proxy, Upstream};
 
 pub(crate) type ProxyBody = Either<Full<Bytes>, StreamBody<RecordingStream>>;
@@ -59,7 +59,7 @@ impl FlowReporter {
         // nowhere left to report to.
         let _ = self.tx.send(Message::Flow(
             self.flow.clone(),
-            Timestamp::now(),
+            std::time::SystemTime::now(),
             observation,
         ));
     }
@@ -208,7 +208,7 @@ impl Proxy {
 
         let stream = RecordingStream {
             backlog: Arc::clone(self.backlog.semaphore()),
-            stopped: Box::pin(self.stopper.signal().stopped()),
+            stopped: self.stopper.signal().stopped(),
             streaming,
             room: None,
             expected_len: upstream_body.content_length(),
@@ -304,7 +304,6 @@ pub(crate) fn error_response(status: u16, kind: &str, message: &str) -> hyper::R
 }
 
 type WaitForRoom = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
-type WaitForStop = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Why a response body ended before its end: the client's connection is
 /// then cut, so that it cannot take the part it got for the whole.
@@ -323,7 +322,7 @@ pub(crate) struct RecordingStream {
     inner: http1::Body,
     backlog: Arc<Semaphore>,
     /// Resolves when the proxy is stopping: the flow then ends, recorded.
-    stopped: WaitForStop,
+    stopped: Stopped,
     /// An SSE stream, rather than a whole body.
     streaming: bool,
     /// Set when the recorder's backlog was full: wait for this much room
@@ -345,7 +344,7 @@ impl Stream for RecordingStream {
         }
         // Checked first, so that neither a busy upstream nor a full backlog
         // keeps the flow from ending when the proxy stops.
-        if this.stopped.as_mut().poll(cx).is_ready() {
+        if Pin::new(&mut this.stopped).poll(cx).is_ready() {
             this.finished = true;
             this.reporter.failed(
                 ErrorStage::Client,

@@ -16,6 +16,7 @@ use shared::{
 };
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::SystemTime;
 
 use tokio::sync::{mpsc, Semaphore};
 
@@ -74,7 +75,8 @@ pub(crate) enum Observation {
 // the one `Stop` of a whole run.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Message {
-    Flow(FlowId, Timestamp, Observation),
+    /// What a flow did, and when (made a [`Timestamp`] on this thread).
+    Flow(FlowId, SystemTime, Observation),
     /// The proxy is stopping: record everything queued before this, end the
     /// flows still open, flush, and end the thread.
     Stop,
@@ -224,7 +226,9 @@ pub(crate) fn spawn<S: EventSink>(
                     recorded_since_trim += bytes.len();
                 }
                 match message {
-                    Message::Flow(flow, ts, observation) => recorder.observe(flow, ts, observation),
+                    Message::Flow(flow, at, observation) => {
+                        recorder.observe(flow, Timestamp::at(at), observation)
+                    }
                     Message::Stop => {
                         recorder.end_open_flows(Timestamp::now());
                         break;

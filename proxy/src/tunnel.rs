@@ -77,7 +77,7 @@ impl Proxy {
     ) {
         let _ = self.observations.send(Message::Flow(
             flow,
-            Timestamp::now(),
+            std::time::SystemTime::now(),
             Observation::Tunnel {
                 host,
                 port,
