@@ -3,10 +3,8 @@
 //! costs beyond the hop itself. Debian's `nginx-light`, its own config in a
 //! temporary directory, in the foreground on a free port.
 
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
@@ -26,10 +24,7 @@ impl Nginx {
             .find(|p| p.exists())
             .context("nginx is not installed: apt-get install nginx-light")?;
         let dir = tempfile::tempdir()?;
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            listener.local_addr()?.port()
-        };
+        let port = crate::free_port()?;
         let d = dir.path().display();
         // Workers run as root when nginx is started by root, so that they can
         // read this directory without a user of their own.
@@ -85,14 +80,10 @@ http {{
             port,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if nginx.child.try_wait()?.is_some() || Instant::now() > deadline {
-                let log = std::fs::read_to_string(nginx._dir.path().join("error.log"))
-                    .unwrap_or_default();
-                bail!("nginx did not start: {log}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Err(e) = crate::wait_until_listening(&mut nginx.child, port) {
+            let log =
+                std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default();
+            bail!("nginx did not start: {e}: {log}");
         }
         Ok(nginx)
     }

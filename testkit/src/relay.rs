@@ -10,12 +10,10 @@
 //! [`RELAY_ENV`] set: a program that uses [`Relay::start`] calls
 //! [`serve_if_asked`] first.
 
-use std::net::TcpStream as StdTcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Set to `LISTEN_PORT:UPSTREAM_PORT` in the relay's process.
@@ -31,10 +29,7 @@ impl Relay {
     /// Starts `exe` (the running program, which calls [`serve_if_asked`]) as
     /// a relay to `upstream_port` on loopback.
     pub fn start(exe: &Path, upstream_port: u16) -> anyhow::Result<Relay> {
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            listener.local_addr()?.port()
-        };
+        let port = crate::free_port()?;
         let child = Command::new(exe)
             .env(RELAY_ENV, format!("{port}:{upstream_port}"))
             .stdin(Stdio::null())
@@ -43,13 +38,7 @@ impl Relay {
             .spawn()
             .with_context(|| format!("cannot start {} as a relay", exe.display()))?;
         let mut relay = Relay { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while StdTcpStream::connect(("127.0.0.1", port)).is_err() {
-            if relay.child.try_wait()?.is_some() || Instant::now() > deadline {
-                bail!("the relay did not start listening on port {port}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        crate::wait_until_listening(&mut relay.child, port).context("the relay did not start")?;
         Ok(relay)
     }
 
@@ -93,8 +82,12 @@ pub async fn serve(listener: TcpListener, upstream_port: u16) -> anyhow::Result<
     loop {
         let (mut client, _) = listener.accept().await?;
         tokio::spawn(async move {
-            let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", upstream_port)).await else {
-                return;
+            let mut upstream = match TcpStream::connect(("127.0.0.1", upstream_port)).await {
+                Ok(upstream) => upstream,
+                Err(e) => {
+                    eprintln!("relay: cannot connect to 127.0.0.1:{upstream_port}: {e}");
+                    return;
+                }
             };
             // As trace_claude and nginx do on both sides.
             let _ = client.set_nodelay(true);
