@@ -246,6 +246,13 @@ where
     let connection = hyper::server::conn::http1::Builder::new()
         .max_headers(MAX_REQUEST_HEADERS)
         .max_buf_size(MAX_REQUEST_HEAD_BYTES)
+        // Each response piece is copied into one write buffer beside its
+        // chunk framing, not queued as buffers of its own for a vectored
+        // write: the pieces are mostly SSE events of a few hundred bytes,
+        // where the queue's bookkeeping costs more than the copy (measured:
+        // about 400 instructions an event), and none is larger than what one
+        // upstream read brought.
+        .writev(false)
         .serve_connection(io, service)
         .with_upgrades();
     tokio::pin!(connection);
