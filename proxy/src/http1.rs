@@ -493,18 +493,10 @@ fn decode_chunked(
     loop {
         match *state {
             Chunked::Size => {
-                let Some(end) = find_crlf(buf) else {
-                    if buf.len() > 1024 {
-                        return Err(Error::Malformed("a chunk-size line is too long".into()));
-                    }
+                let Some((size, line)) = chunk_size_line(buf)? else {
                     return Ok(());
                 };
-                let line = std::str::from_utf8(&buf[..end])
-                    .map_err(|_| Error::Malformed("a chunk-size line is not text".into()))?;
-                let digits = line.split(';').next().unwrap_or("").trim();
-                let size = u64::from_str_radix(digits, 16)
-                    .map_err(|_| Error::Malformed(format!("chunk size {digits:?}")))?;
-                buf.advance(end + 2);
+                buf.advance(line);
                 *state = if size == 0 {
                     Chunked::Trailers
                 } else {
@@ -546,6 +538,64 @@ fn decode_chunked(
             }
             Chunked::Done => return Ok(()),
         }
+    }
+}
+
+/// The longest chunk-size line read (extensions included), so that a peer
+/// cannot make the proxy buffer without end looking for its end.
+const MAX_CHUNK_SIZE_LINE: usize = 1024;
+
+/// Parses the chunk-size line at the start of `buf`: the size, and the
+/// line's length with its CRLF; `None` while the line is incomplete.
+///
+/// By hand rather than through `str` and `from_str_radix`: it runs once for
+/// every chunk of every streamed response, on the forwarding path.
+fn chunk_size_line(buf: &[u8]) -> Result<Option<(u64, usize)>, Error> {
+    let malformed = || {
+        let line = &buf[..buf.len().min(40)];
+        Error::Malformed(format!(
+            "chunk size {:?}",
+            String::from_utf8_lossy(line).trim_end()
+        ))
+    };
+    let mut at = 0;
+    while at < buf.len() && matches!(buf[at], b' ' | b'\t') {
+        at += 1;
+    }
+    let digits_start = at;
+    let mut size: u64 = 0;
+    while let Some(digit) = buf.get(at).and_then(|b| (*b as char).to_digit(16)) {
+        if size >> 60 != 0 {
+            // One more digit would not fit in a u64: no body is that long.
+            return Err(malformed());
+        }
+        size = size << 4 | u64::from(digit);
+        at += 1;
+    }
+    if at == digits_start && at < buf.len() {
+        return Err(malformed());
+    }
+    // After the digits: optional whitespace, then the CRLF, or `;` and
+    // extensions, which the proxy has no use for.
+    while at < buf.len() && matches!(buf[at], b' ' | b'\t') {
+        at += 1;
+    }
+    let end = match buf.get(at) {
+        None => None,
+        Some(b'\r') => match buf.get(at + 1) {
+            None => None,
+            Some(b'\n') => Some(at + 2),
+            Some(_) => return Err(malformed()),
+        },
+        Some(b';') => find_crlf(&buf[at..]).map(|end| at + end + 2),
+        Some(_) => return Err(malformed()),
+    };
+    match end {
+        Some(end) => Ok(Some((size, end))),
+        None if buf.len() > MAX_CHUNK_SIZE_LINE => {
+            Err(Error::Malformed("a chunk-size line is too long".into()))
+        }
+        None => Ok(None),
     }
 }
 
@@ -698,6 +748,11 @@ mod tests {
             &b"zz\r\nhello\r\n"[..],
             b"2\r\nhiXX",
             b"ffffffffffffffffff\r\n",
+            b"10000000000000000\r\n",
+            b"5\rX\r\nhello\r\n",
+            b"5 x\r\nhello\r\n",
+            b"\r\nhello\r\n",
+            b"-5\r\nhello\r\n",
         ] {
             let mut state = Chunked::Size;
             let mut buf = BytesMut::from(wire);
@@ -708,6 +763,35 @@ mod tests {
                 String::from_utf8_lossy(wire)
             );
         }
+    }
+
+    #[test]
+    fn a_chunk_size_line_is_read_as_servers_write_it() {
+        for (line, size) in [
+            (&b"0\r\n"[..], 0),
+            (b"1A\r\n", 26),
+            (b"ff;name=value\r\n", 255),
+            (b"c3 ; ext\r\n", 195),
+            (b"000000000000000000008\r\n", 8),
+            (b"ffffffffffffffff\r\n", u64::MAX),
+        ] {
+            assert_eq!(
+                chunk_size_line(line).unwrap(),
+                Some((size, line.len())),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+            // Cut anywhere before its end, the line waits for the rest.
+            for cut in 0..line.len() {
+                assert_eq!(chunk_size_line(&line[..cut]).unwrap(), None);
+            }
+        }
+        // An extension that never ends is refused once it passes the limit.
+        let mut endless = b"5;".to_vec();
+        endless.resize(MAX_CHUNK_SIZE_LINE, b'x');
+        assert_eq!(chunk_size_line(&endless).unwrap(), None);
+        endless.push(b'x');
+        assert!(chunk_size_line(&endless).is_err());
     }
 
     #[test]
