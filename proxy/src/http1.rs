@@ -41,8 +41,13 @@ const MAX_IDLE_PER_HOST: usize = 32;
 /// The most a response head may take.
 const MAX_HEAD_BYTES: usize = 64 << 10;
 const MAX_HEADERS: usize = 256;
-/// How much one read asks for.
+/// How much one read asks for, at least.
 const READ_BYTES: usize = 32 << 10;
+/// The buffer reads go into, when one is needed. What a read brings is
+/// handed on as a slice of it, without a copy; a new one is taken only when
+/// fewer than [`READ_BYTES`] are left, so a stream of small events costs one
+/// allocation per few hundred of them, not one each.
+const BLOCK_BYTES: usize = 2 * READ_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -324,7 +329,11 @@ impl Conn {
     /// Reads more from the socket into `buf`; 0 at the end of the stream.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         // Into the buffer's spare room, uninitialized: no zeroing per read.
-        self.buf.reserve(READ_BYTES);
+        // Slices of it handed on earlier may still be alive (in the recorder,
+        // in the client's write): the room after them is used all the same.
+        if self.buf.capacity() - self.buf.len() < READ_BYTES {
+            self.buf.reserve(BLOCK_BYTES);
+        }
         tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
     }
 
@@ -508,8 +517,23 @@ fn decode_chunked(
                     return Ok(());
                 }
                 let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-                out.extend_from_slice(&buf[..n]);
-                buf.advance(n);
+                if out.is_empty() {
+                    // The usual case, an event a read: its data, uncopied.
+                    *out = buf.split_to(n);
+                } else {
+                    if out.capacity() - out.len() < n {
+                        // More than one chunk in what was read: joined in
+                        // a buffer of the size they can at most need. (The
+                        // slice itself would grow into a whole block, which
+                        // the recorder's backlog, counting bytes of data,
+                        // would not see.)
+                        let mut joined = BytesMut::with_capacity(out.len() + buf.len());
+                        joined.extend_from_slice(out);
+                        *out = joined;
+                    }
+                    out.extend_from_slice(&buf[..n]);
+                    buf.advance(n);
+                }
                 let left = left - n as u64;
                 *state = if left == 0 {
                     Chunked::DataEnd
@@ -631,8 +655,13 @@ impl Body {
     /// The body is over: its connection goes back to the pool if it can.
     fn release(&mut self) {
         let conn = self.conn.take();
-        if let (Some(conn), true, Some((client, key))) = (conn, self.keep_alive, self.home.take()) {
+        if let (Some(mut conn), true, Some((client, key))) =
+            (conn, self.keep_alive, self.home.take())
+        {
             if conn.buf.is_empty() {
+                // A kept connection holds no block: slices of it may live on
+                // in the recorder, and the next response takes its own.
+                conn.buf = BytesMut::new();
                 client.put_idle(key, conn);
             }
         }
@@ -648,8 +677,7 @@ impl Stream for Body {
             let Some(conn) = this.conn.as_mut() else {
                 return Poll::Ready(None);
             };
-            // Everything already read, decoded at once, into one buffer of
-            // the size it can at most need.
+            // Everything already read, decoded at once, into one piece.
             let mut out = BytesMut::new();
             match &mut this.framing {
                 Framing::Length(left) => {
@@ -662,7 +690,6 @@ impl Stream for Body {
                     }
                 }
                 Framing::Chunked(state) => {
-                    out.reserve(conn.buf.len());
                     if let Err(e) = decode_chunked(state, &mut conn.buf, &mut out) {
                         this.conn = None;
                         return Poll::Ready(Some(Err(e)));
@@ -740,6 +767,29 @@ mod tests {
         decode_chunked(&mut state, &mut buf, &mut out).unwrap();
         assert_eq!(String::from_utf8_lossy(&out).matches("\n\n").count(), 100);
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn a_chunk_comes_out_uncopied_and_joined_chunks_hold_no_block() {
+        // As a read leaves it: a block with room to spare.
+        let mut buf = BytesMut::with_capacity(BLOCK_BYTES);
+        buf.extend_from_slice(b"6\r\ndata:1\r\n");
+        let data_at = buf.as_ptr() as usize + 3;
+        let mut state = Chunked::Size;
+        let mut out = BytesMut::new();
+        decode_chunked(&mut state, &mut buf, &mut out).unwrap();
+        assert_eq!(&out[..], b"data:1");
+        assert_eq!(out.as_ptr() as usize, data_at, "the chunk was copied");
+
+        // Two in one read: joined in a buffer of their size, so a backlog
+        // counting bytes of data counts what they hold.
+        let mut buf = BytesMut::with_capacity(BLOCK_BYTES);
+        buf.extend_from_slice(b"6\r\ndata:1\r\n6\r\ndata:2\r\n");
+        let read = buf.len();
+        let mut out = BytesMut::new();
+        decode_chunked(&mut state, &mut buf, &mut out).unwrap();
+        assert_eq!(&out[..], b"data:1data:2");
+        assert!(out.capacity() <= read, "{} bytes held", out.capacity());
     }
 
     #[test]
