@@ -573,7 +573,10 @@ const MAX_CHUNK_SIZE_LINE: usize = 1024;
 /// line's length with its CRLF; `None` while the line is incomplete.
 ///
 /// By hand rather than through `str` and `from_str_radix`: it runs once for
-/// every chunk of every streamed response, on the forwarding path.
+/// every chunk of every streamed response, on the forwarding path. Not
+/// `httparse::parse_chunk_size` either: it takes a line with no digits
+/// (`\r\n`) for the last chunk, and refuses a size written with more than
+/// 16 digits, leading zeros included, which HTTP allows.
 fn chunk_size_line(buf: &[u8]) -> Result<Option<(u64, usize)>, Error> {
     let malformed = || {
         let line = &buf[..buf.len().min(40)];
@@ -783,6 +786,7 @@ mod tests {
 
         // Two in one read: joined in a buffer of their size, so a backlog
         // counting bytes of data counts what they hold.
+        let mut state = Chunked::Size;
         let mut buf = BytesMut::with_capacity(BLOCK_BYTES);
         buf.extend_from_slice(b"6\r\ndata:1\r\n6\r\ndata:2\r\n");
         let read = buf.len();
